@@ -1,0 +1,1 @@
+"""Users, kinds of user, organisations, directory profiles and API tokens."""

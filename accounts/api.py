@@ -1,0 +1,40 @@
+"""API: one's own profile and the directory."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from accounts import selectors, services
+from accounts.models import User
+from accounts.policy import can_browse_directory
+from accounts.schemas import MeOut, MePatch, PersonOut
+
+router = Router(tags=["people"])
+
+
+@router.get("/me", response=MeOut)
+def me(request: HttpRequest) -> User:
+    return request.auth
+
+
+@router.patch("/me", response=MeOut)
+def update_me(request: HttpRequest, payload: MePatch) -> User:
+    return services.update_profile(
+        actor=request.auth, user=request.auth, data=payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.get("/people", response=list[PersonOut])
+@paginate(LimitOffsetPagination)
+def people(
+    request: HttpRequest, q: str = Query("", max_length=selectors.SEARCH_MAX_LENGTH)
+) -> object:
+    if not can_browse_directory(request.auth):
+        raise PermissionDenied
+    return selectors.search_people(request.auth, q)
+
+
+@router.get("/people/{person_id}", response=PersonOut)
+def person(request: HttpRequest, person_id: int) -> User:
+    return selectors.get_person_for(request.auth, person_id)

@@ -1,0 +1,9 @@
+"""Template context for the navigation: which entries the signed-in user may use."""
+
+from django.http import HttpRequest
+
+from accounts import policy
+
+
+def navigation(request: HttpRequest) -> dict:
+    return {"nav": {"directory": policy.can_browse_directory(request.user)}}

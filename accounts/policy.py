@@ -1,0 +1,40 @@
+"""Who may see whom: the directory and profile rules. The only place that decides them."""
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+
+# Kinds that appear in the agency's directory. Citizens never do: their accounts exist only
+# for consultations, and listing them would publish residents' names to the agency at large.
+DIRECTORY_KINDS = (User.Kind.STAFF, User.Kind.ELECTED, User.Kind.EXTERNAL)
+
+
+def can_browse_directory(user: User) -> bool:
+    """Staff, elected officials and external members have a directory; citizens have none."""
+    return user.is_authenticated and user.is_active and user.kind in DIRECTORY_KINDS
+
+
+def can_view_profile(viewer: User, person: User) -> bool:
+    """Mirror of `visible_people`, for one person already loaded."""
+    if not (viewer.is_authenticated and viewer.is_active):
+        return False
+    if viewer.pk == person.pk:
+        return True
+    if not person.is_active or person.kind not in DIRECTORY_KINDS:
+        return False
+    # External members will see the people who share a group with them once groups exist;
+    # until then, only themselves. Citizens see nobody else.
+    return viewer.is_internal
+
+
+def visible_people(viewer: User) -> QuerySet[User]:
+    """The people `viewer` may find in the directory and whose profile they may open."""
+    if not (viewer.is_authenticated and viewer.is_active):
+        return User.objects.none()
+    if viewer.is_internal:
+        return User.objects.filter(is_active=True, kind__in=DIRECTORY_KINDS)
+    return User.objects.filter(pk=viewer.pk)
+
+
+def can_manage_tokens(viewer: User, owner: User) -> bool:
+    return viewer.is_authenticated and viewer.pk == owner.pk

@@ -1,0 +1,53 @@
+"""API shapes for people and one's own profile."""
+
+from django.urls import reverse
+from ninja import Field, Schema
+
+from accounts.models import User
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+    type: str
+
+
+class PersonOut(Schema):
+    id: int
+    handle: str
+    display_name: str
+    kind: str
+    email: str
+    organisation: OrganisationOut | None
+    job_title: str
+    department: str
+    phone: str
+    bio: str
+    expertise: list[str]
+    avatar_url: str | None
+    profile_url: str
+
+    @staticmethod
+    def resolve_expertise(obj: User) -> list[str]:
+        return obj.expertise_list
+
+    @staticmethod
+    def resolve_avatar_url(obj: User) -> str | None:
+        return reverse("accounts:avatar", args=[obj.pk]) if obj.avatar else None
+
+    @staticmethod
+    def resolve_profile_url(obj: User) -> str:
+        return reverse("accounts:profile", args=[obj.pk])
+
+
+class MeOut(PersonOut):
+    is_superuser: bool
+
+
+class MePatch(Schema):
+    display_name: str = Field(None, min_length=1, max_length=120)
+    job_title: str = Field(None, max_length=120)
+    department: str = Field(None, max_length=120)
+    phone: str = Field(None, max_length=30)
+    bio: str = Field(None, max_length=1000)
+    expertise: str = Field(None, max_length=500, description="Domaines séparés par des virgules")

@@ -1,0 +1,126 @@
+"""The JSON API under /api/v1/: authentication, throttling, errors, and every app's router."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
+from ninja.throttling import SimpleRateThrottle
+
+from accounts.api import router as accounts_router
+from accounts.services import authenticate_token
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer mlg_…`: a personal token, created on the profile page."""
+
+    def __call__(self, request: HttpRequest):
+        if "Authorization" in request.headers:
+            # A client that sends credentials means them: a bad token is a 401, never a
+            # silent fall-back to whatever session cookie travels along.
+            user = super().__call__(request)
+            if user is None:
+                raise AuthenticationError
+            return user
+        return None
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = authenticate_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(NinjaSessionAuth):
+    """The browser's session; unsafe methods need the CSRF token, as for pages."""
+
+    def __call__(self, request: HttpRequest):
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+class UserRateThrottle(SimpleRateThrottle):
+    """`API_RATE_LIMIT` requests per user, read at each request so it can be tuned live."""
+
+    scope = "api"
+
+    def __init__(self) -> None:
+        self.rate = None
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        if not settings.API_RATE_LIMIT:
+            return True
+        self.rate = settings.API_RATE_LIMIT
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        return f"throttle_api_user_{request.auth.pk}"
+
+
+api = NinjaAPI(
+    title="Maillage API",
+    version="1",
+    description=_(
+        "API de Maillage. Authentification par session (avec jeton CSRF) ou par jeton "
+        "personnel : `Authorization: Bearer <jeton>`."
+    ),
+    auth=[TokenAuth(), SessionAuth()],
+    throttle=[UserRateThrottle()],
+    urls_namespace="api",
+)
+api.add_router("/", accounts_router)
+
+
+def _json(request: HttpRequest, status: int, detail, **extra) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, **extra}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _json(
+        request, 401, _("Authentification requise : connectez-vous ou fournissez un jeton valide.")
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = _json(request, 429, _("Trop de requêtes. Veuillez patienter avant de réessayer."))
+    response["Retry-After"] = str(int(exc.wait or 60))
+    return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 403:
+        return _json(request, 403, _("Requête refusée : jeton CSRF absent ou invalide."))
+    return _json(request, exc.status_code, exc.message)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _json(request, 404, _("Introuvable."))
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _json(request, 403, _("Vous n'avez pas accès à cette ressource."))
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _json(request, 422, exc.errors)
+
+
+@api.exception_handler(DjangoValidationError)
+def refused_by_service(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    first = next(iter(errors.values()))[0]
+    return _json(request, 400, first, errors=errors)

@@ -1,0 +1,1 @@
+"""Files, versions, shares and permission-checked downloads (filled by the files issue)."""

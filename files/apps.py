@@ -1,0 +1,7 @@
+"""Files app configuration."""
+
+from django.apps import AppConfig
+
+
+class FilesConfig(AppConfig):
+    name = "files"

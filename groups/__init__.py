@@ -1,0 +1,1 @@
+"""Thematic groups, memberships and invitations (filled by the groups issue)."""

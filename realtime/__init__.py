@@ -1,0 +1,1 @@
+"""The WebSocket consumer, channel-group names and event publishing."""

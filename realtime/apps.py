@@ -1,0 +1,7 @@
+"""Realtime app configuration."""
+
+from django.apps import AppConfig
+
+
+class RealtimeConfig(AppConfig):
+    name = "realtime"

@@ -1,0 +1,1 @@
+"""Posts, comments, mentions and feeds (filled by the groups and feeds issue)."""
