@@ -228,7 +228,8 @@ if env_bool("RATE_LIMITS_DISABLED"):
     ACCOUNT_RATE_LIMITS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Maillage"
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are recorded at sign-in; tracking every request would cost a write per request.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # Our own limits (per minute). Empty or 0 turns one off.
 API_RATE_LIMIT = env("API_RATE_LIMIT", "200/m")
