@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from accounts.models import User
 
@@ -45,6 +46,9 @@ class MeOut(PersonOut):
 
 
 class MePatch(Schema):
+    # An unknown or read-only field (email, kind, handle) is refused, never silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
     display_name: str = Field(None, min_length=1, max_length=120)
     job_title: str = Field(None, max_length=120)
     department: str = Field(None, max_length=120)

@@ -40,3 +40,9 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 @login_not_required
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+@login_not_required
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Unknown API paths answer JSON too, like every API error."""
+    return JsonResponse({"detail": _("Introuvable.")}, status=404)
