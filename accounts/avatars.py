@@ -28,6 +28,11 @@ def process_avatar(upload) -> ContentFile:
     not_an_image = ValidationError(
         _("Ce fichier n'est pas une image reconnue (JPEG, PNG, GIF ou WebP)."), code="invalid"
     )
+    too_many_pixels = ValidationError(
+        _("L'image est trop grande : %(max)s millions de pixels au plus.")
+        % {"max": settings.AVATAR_MAX_PIXELS // 1_000_000},
+        code="too_many_pixels",
+    )
     try:
         upload.seek(0)
         with warnings.catch_warnings():
@@ -37,22 +42,13 @@ def process_avatar(upload) -> ContentFile:
                 raise not_an_image
             width, height = image.size
             if width * height > settings.AVATAR_MAX_PIXELS:
-                raise ValidationError(
-                    _("L'image est trop grande (%(w)s × %(h)s pixels).")
-                    % {"w": width, "h": height},
-                    code="too_many_pixels",
-                )
+                raise too_many_pixels
             image.draft("RGB", (settings.AVATAR_SIZE * 2, settings.AVATAR_SIZE * 2))
             image = ImageOps.exif_transpose(image)
             image = image.convert("RGB")
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise not_an_image from None
     thumbnail = ImageOps.fit(image, (settings.AVATAR_SIZE, settings.AVATAR_SIZE))
     out = io.BytesIO()

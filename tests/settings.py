@@ -39,7 +39,8 @@ else:
 _redis = _service("REDIS_URL", "redis://127.0.0.1:6379/0", 6379)
 if _redis:
     # One Redis database per xdist worker, so flushing the cache in one never disturbs another.
-    os.environ["REDIS_URL"] = _redis.rsplit("/", 1)[0] + f"/{1 + _WORKER_INDEX}"
+    _base = int(os.environ.get("TEST_REDIS_DB_BASE", "1"))
+    os.environ["REDIS_URL"] = _redis.rsplit("/", 1)[0] + f"/{_base + _WORKER_INDEX}"
     os.environ["CHANNEL_PREFIX"] = f"maillage-test-{_WORKER}"
 else:
     os.environ.pop("REDIS_URL", None)
