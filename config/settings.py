@@ -238,7 +238,10 @@ ANONYMOUS_PAGE_RATE_LIMIT = env("ANONYMOUS_PAGE_RATE_LIMIT", "100/m")
 if env_bool("RATE_LIMITS_DISABLED"):
     API_RATE_LIMIT = ANONYMOUS_PAGE_RATE_LIMIT = ""
 RATELIMIT_VIEW = "config.views.rate_limited"
+# Trusted reverse proxies in front of daphne (nginx: 1), so limits apply per real client.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES
 
 # --- E-mail ---------------------------------------------------------------------------------
 
