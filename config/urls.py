@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
+from django.views.i18n import set_language
 
 from config import views
 from config.api import api
@@ -13,7 +15,8 @@ urlpatterns = [
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("compte/", include("allauth.urls")),
     path("", include("accounts.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Visitors choose their language before signing in, too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", api.urls),
     re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
