@@ -50,6 +50,8 @@ if not DEBUG:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_ID = 1
 SITE_NAME = "Maillage"
+# The public host name, used in links of e-mails sent outside a request.
+SITE_DOMAIN = env("SITE_DOMAIN", ALLOWED_HOSTS[0] if ALLOWED_HOSTS else "localhost")
 
 INSTALLED_APPS = [
     "daphne",

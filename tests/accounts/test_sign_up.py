@@ -38,6 +38,8 @@ def test_sign_up_creates_an_unverified_citizen_and_sends_a_french_confirmation(c
     assert len(mail.outbox) == 1
     assert "Confirmez votre adresse e-mail" in mail.outbox[0].subject
     assert re.search(r"/compte/confirm-email/[^/\s]+/", mail.outbox[0].body)
+    assert "Maillage" in mail.outbox[0].body
+    assert "example.com" not in mail.outbox[0].body
 
 
 @pytest.mark.django_db

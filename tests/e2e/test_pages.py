@@ -52,7 +52,7 @@ def test_the_directory_search_updates_the_results_without_reloading_the_page(
     assert_accessible(page)
 
 
-def test_staff_edit_their_profile_and_see_it_saved(signed_in, visit, staff):
+def test_staff_edit_their_profile_and_see_it_saved(signed_in, visit, assert_accessible, staff):
     page = signed_in
     visit("/compte/profil/")
     expect(heading(page)).to_have_text("Mon profil")
@@ -65,8 +65,7 @@ def test_staff_edit_their_profile_and_see_it_saved(signed_in, visit, staff):
     expect(page.get_by_label("Fonction")).to_have_value("Responsable innovation")
     staff.refresh_from_db()
     assert staff.job_title == "Responsable innovation"
-    visit("/compte/profil/")  # axe with the success message gone: check it while shown
-    page.go_back()
+    assert_accessible(page)
 
     page.get_by_role("link", name="Voir mon profil tel que les autres le voient").click()
     expect(heading(page)).to_have_text("Agnès Agent")
@@ -85,7 +84,7 @@ def test_a_new_api_token_is_shown_once_and_works(signed_in, visit, assert_access
 
     shown = page.locator("#new-token")
     expect(shown).to_have_value(re.compile(r"^mlg_\S{20,}$"))
-    expect(page.get_by_role("cell", name="tableur de suivi")).to_be_visible()
+    expect(page.get_by_role("cell", name="tableur de suivi", exact=True)).to_be_visible()
     assert_accessible(page)
     token = shown.input_value()
     api = Client().get("/api/v1/me", headers={"authorization": f"Bearer {token}"})
@@ -95,7 +94,7 @@ def test_a_new_api_token_is_shown_once_and_works(signed_in, visit, assert_access
 
     visit("/compte/jetons/")
     expect(page.locator("#new-token")).to_have_count(0)
-    expect(page.get_by_role("cell", name="tableur de suivi")).to_be_visible()
+    expect(page.get_by_role("cell", name="tableur de suivi", exact=True)).to_be_visible()
     assert token not in page.content()
 
 
@@ -124,7 +123,7 @@ def test_account_security_pages(signed_in, visit):
     expect(page).to_have_url(re.compile(r"/compte/2fa/$"))
 
 
-def test_the_language_selector_switches_to_english(signed_in, visit, assert_accessible):
+def test_the_language_selector_switches_to_english_and_back(signed_in, visit, assert_accessible):
     page = signed_in
     visit("/compte/2fa/")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
@@ -135,13 +134,23 @@ def test_the_language_selector_switches_to_english(signed_in, visit, assert_acce
     expect(page).to_have_url(re.compile(r"/compte/2fa/$"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(heading(page)).to_have_text("Two-Factor Authentication")
+    nav = page.get_by_role("navigation", name="Main navigation")
+    expect(nav.get_by_role("link", name="Directory")).to_be_visible()
     expect(page.locator("#language-select")).to_have_value("en")
     assert_accessible(page)
 
     # The choice sticks for the rest of the visit, signed out too.
-    page.get_by_text("Agnès Agent").click()
-    page.get_by_role("button", name="Se déconnecter").click()
+    nav.get_by_role("link", name="Home").click()
+    expect(heading(page)).to_have_text("Hello Agnès Agent")
+    assert_accessible(page)
+    page.get_by_text("Agnès Agent", exact=True).click()  # the account menu
+    page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/compte/login/$"))
     expect(heading(page)).to_have_text("Sign In")
     expect(page.get_by_role("button", name="Sign In")).to_be_visible()
     assert_accessible(page)
+
+    page.locator("#language-select").select_option("fr")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(heading(page)).to_have_text("Connexion")

@@ -8,6 +8,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
+from tests.e2e.browser import HOME_URL
 
 EMAIL = "nina@example.test"
 STRONG_PASSWORD = "un-long-mot-de-passe-42"
@@ -53,7 +54,7 @@ def test_a_visitor_signs_up_confirms_their_address_and_lands_signed_in_as_a_citi
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer l'adresse e-mail")
     page.get_by_role("button", name="Confirmer").click()
 
-    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page).to_have_url(HOME_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Nina N.")
     expect(page.get_by_text(f"Vous avez confirmé {EMAIL}.")).to_be_visible()
     nav = page.get_by_role("navigation", name="Navigation principale")
