@@ -111,6 +111,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["display_name", "id"]
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
+        indexes = [models.Index(fields=["display_name", "id"], name="user_directory_order")]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(

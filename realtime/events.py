@@ -1,6 +1,6 @@
 """Publishing events to sockets, after the database transaction commits."""
 
-import logging
+import asyncio
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -10,8 +10,6 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from realtime.groups import user_group
-
-logger = logging.getLogger(__name__)
 
 # Layer message types the consumer understands (method names with "." for "_").
 PUSH = "event.push"
@@ -37,7 +35,12 @@ def disconnect(user_id: int) -> None:
 
 def _send(user_ids: list[int], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not user_ids:
         return
-    for user_id in user_ids:
-        async_to_sync(layer.group_send)(user_group(user_id), message)
+
+    async def send_all() -> None:
+        # Concurrently: the publishing request waits for one round of Redis calls, not one
+        # per recipient.
+        await asyncio.gather(*(layer.group_send(user_group(uid), message) for uid in user_ids))
+
+    async_to_sync(send_all)()

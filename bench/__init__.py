@@ -1,0 +1,1 @@
+"""Benchmarks of Maillage (`make bench`): figures are written to docs/benchmarks.md."""

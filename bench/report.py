@@ -1,0 +1,260 @@
+"""Machine facts and the Markdown report in docs/benchmarks.md."""
+
+import os
+import platform
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from django.conf import settings
+
+from accounts.views import DIRECTORY_PAGE_SIZE
+from bench.run import Results
+from bench.stats import ms
+
+REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+GROWTH_WORTH_A_LOOK = 2.0
+
+
+def machine_facts(connection) -> dict:
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "os": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "packages": {
+            name: _version(name)
+            for name in ("Django", "channels", "channels-redis", "django-ninja", "daphne")
+        },
+        "database": _database(connection),
+        "channel_layer": _channel_layer(),
+        "cache": settings.CACHES["default"]["BACKEND"],
+        "load": os.getloadavg(),
+    }
+
+
+def write(facts: dict, results: Results) -> Path:
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(render(facts, results), encoding="utf-8")
+    return REPORT
+
+
+def render(facts: dict, results: Results) -> str:
+    small, large = results.sizes[0], results.sizes[-1]
+    n_small, n_large = f"{small.size:,}", f"{large.size:,}"
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {facts['date']}; every run overwrites this page. To "
+        "reproduce, start PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (as for the "
+        "tests) and run `make bench` (`.venv/bin/python -m bench`). It creates a throwaway "
+        "database (`test_maillage_bench`, or `DATABASE_URL`'s name prefixed with `test_`) and "
+        "uses Redis database 14, so it never disturbs a test run; without PostgreSQL or Redis it "
+        "falls back to SQLite and the in-memory layer, and the table below says so. "
+        f"The whole run took {facts['run_seconds']:.0f} s.",
+        "",
+        *_busy_warning(facts),
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| CPU | {facts['cpu']} × {facts['cpus']} |",
+        f"| OS | {facts['os']} |",
+        f"| Python | {facts['python']} |",
+        *(f"| {name} | {value} |" for name, value in facts["packages"].items()),
+        f"| Database | {facts['database']} |",
+        f"| Channel layer | {facts['channel_layer']} |",
+        f"| Cache | `{facts['cache']}` |",
+        f"| Load average (1 min) at start, at end | {facts['load'][0]:.2f}, "
+        f"{facts['load_end'][0]:.2f} |",
+        "",
+        "## Data",
+        "",
+        "Seeded with `accounts.services.create_user` and `tests.factories` for the accounts the "
+        "benchmark signs in with, and `bulk_create` for the crowd (French names, job titles, "
+        "services, expertise, phone numbers, verified allauth addresses, external members "
+        "spread over organisations). The same mix is kept at both sizes; the planner's "
+        "statistics are refreshed (`VACUUM ANALYZE`) after each load.",
+        "",
+        f"| | {n_small} | {n_large} |",
+        "|---|---:|---:|",
+    ]
+    rows = [
+        ("People a staff member finds in the directory", "visible"),
+        ("— staff (active)", "staff"),
+        ("— elected officials", "elected"),
+        ("— external members", "external"),
+        ("Citizens (never in the directory)", "citizen"),
+        ("Closed accounts (never in the directory)", "inactive"),
+        ("Organisations", "organisations"),
+        (f"Directory matches for “{results.term}”", "matches"),
+        (f"Directory pages ({DIRECTORY_PAGE_SIZE} people a page)", "pages"),
+    ]
+    lines += [f"| {label} | {small.data[key]:,} | {large.data[key]:,} |" for label, key in rows]
+    lines += [
+        f"| Seeding time | {small.seed_seconds:.1f} s | {large.seed_seconds:.1f} s (added) |",
+        "",
+        "## Pages and API",
+        "",
+        "Each request goes through the whole Django stack (middleware, sessions, policy, "
+        "templates or schemas) with `django.test.Client`, in process: no network, no web "
+        "server, one request at a time. The client is signed in as a staff member with a "
+        "session, or sends a personal API token. After 5 warm-up requests, "
+        f"{small.measures[0].requests} requests are timed: median and p95 (nearest rank) in "
+        "milliseconds. *Queries* are the SQL queries of one more request, captured with "
+        "`CaptureQueriesContext`. The API throttle is off (test settings). *×* is the median at "
+        f"{n_large} people divided by the median at {n_small}.",
+        "",
+        f"| Request | {n_small}: median ms | p95 ms | queries | {n_large}: median ms | p95 ms "
+        "| queries | × |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    different, grew = [], []
+    for a, b in zip(small.measures, large.measures, strict=True):
+        label = a.label
+        ratio = b.median / a.median
+        lines.append(
+            f"| {label} | {ms(a.median)} | {ms(a.p95)} | {a.queries} | {ms(b.median)} | "
+            f"{ms(b.p95)} | {b.queries} | {ratio:.1f} |"
+        )
+        if a.queries != b.queries:
+            different.append(f"{label} ({a.queries} → {b.queries})")
+        if ratio >= GROWTH_WORTH_A_LOOK:
+            grew.append(f"{label} (×{ratio:.1f})")
+    lines.append("")
+    if different:
+        lines.append(
+            "**Query counts differ between the two sizes** for: "
+            + "; ".join(different)
+            + ". Some request does work per row: look for a missing `select_related` or "
+            "`prefetch_related`."
+        )
+    else:
+        lines.append(
+            f"Query counts are the same at {n_small} and {n_large} people for every request: "
+            "no page or endpoint does a query per person shown."
+        )
+    lines.append("")
+    if grew:
+        lines.append(
+            f"Requests whose median grows {GROWTH_WORTH_A_LOOK:.0f}× or more with ten times "
+            "the people (their queries read or sort every matching row, not one page of an "
+            "index): " + "; ".join(grew) + "."
+        )
+    else:
+        lines.append(
+            "No request's median doubles with ten times the people: the work per request "
+            "stays bounded by the page size, not the size of the directory."
+        )
+    lines += [
+        "",
+        "The test client keeps one database connection open. Opening a new one costs "
+        f"{ms(results.db_connect_median)} ms here (median of 20): a cost every request adds to the "
+        "figures above whenever connections are not reused (`DB_CONN_MAX_AGE` is 0 by default).",
+        "",
+        "## Realtime fan-out",
+        "",
+        "`realtime.events.publish` is called as a view calls it (synchronously, outside a "
+        "transaction, so its after-commit send happens at once) to sockets opened through the "
+        "real ASGI application (`config.asgi.application`: origin check, session cookie, auth "
+        "middleware) with `channels.testing.WebsocketCommunicator`, over the channel layer named "
+        "above. After a warm-up run, and 5 warm-up events per case, "
+        f"{results.fan_outs[0].events} events are timed per case, one at a time. *publish()* is "
+        "how long the call blocks the request that makes it; "
+        "*first* and *last socket* are the time from the call to the first and to the last "
+        "socket receiving the event; *connect* is the median WebSocket handshake (including "
+        "the session lookup). Sockets and server share this one process, so the figures "
+        "include the layer's Redis round trips but not a network between browser and server.",
+        "",
+        "| Case | sockets | publish() median ms | publish() p95 ms | first socket median ms "
+        "| last socket median ms | last socket p95 ms | connect median ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {f.label} | {f.sockets} | {ms(f.publish_median)} | {ms(f.publish_p95)} | "
+        f"{ms(f.first_median)} | {ms(f.last_median)} | {ms(f.last_p95)} | "
+        f"{ms(f.connect_median)} |"
+        for f in results.fan_outs
+    ]
+    lines += [
+        "",
+        "One user's sockets share one channel group, so one `group_send` reaches all of "
+        "them. Several users are several groups, and `publish` sends to them one after the "
+        "other, each send a few Redis round trips: its cost grows with the number of "
+        "recipients and is paid by the request that publishes.",
+        "",
+        "## What the figures mean",
+        "",
+        "- They measure the application's own work on one core at a time: an upper bound on "
+        "what one worker process serves, not a load test. A real request adds daphne's HTTP "
+        "parsing, the network and TLS; in production several daphne processes share the CPUs.",
+        "- The load average above says how busy the machine was: anything else running on "
+        "these CPUs (a test suite, a build) shows first in the p95 column, and in the medians "
+        "when the load exceeds the number of CPUs.",
+        "- Compare runs on the same machine only, and look at query counts and growth (×) "
+        "before absolute milliseconds: a query count that grows with the data, or a median "
+        "that grows with it, is a bug to fix before it reaches ten thousand people.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _busy_warning(facts: dict) -> list[str]:
+    """A warning when other work shared the CPUs: the run itself keeps about one CPU busy."""
+    cpus = facts["cpus"] or 1
+    start, end = facts["load"][0], facts["load_end"][0]
+    if start <= cpus and end <= cpus + 1:
+        return []
+    return [
+        f"> **The machine was busy during this run** (load average {start:.1f} at start, "
+        f"{end:.1f} at end, on {cpus} CPUs; the run itself accounts for about 1): medians and "
+        "above all p95 are inflated and vary from run to run. Rerun on a quiet machine before "
+        "comparing figures; query counts are not affected.",
+        "",
+    ]
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _database(connection) -> str:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            server = cursor.fetchone()[0].split()[0]
+        return f"PostgreSQL {server} (`{connection.settings_dict['NAME']}`, throwaway)"
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version} (fallback: PostgreSQL did not answer)"
+    return connection.vendor
+
+
+def _channel_layer() -> str:
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if "redis" not in backend.lower():
+        return f"`{backend}` (fallback: Redis did not answer)"
+    try:
+        import redis
+
+        info = redis.Redis.from_url(settings.REDIS_URL).info("server")
+        database = settings.REDIS_URL.rsplit("/", 1)[-1]
+        return f"`{backend}`, Redis {info['redis_version']} (database {database})"
+    except Exception as error:
+        return f"`{backend}` (Redis version unknown: {error})"
