@@ -3,12 +3,13 @@
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Query, Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from accounts import selectors, services
 from accounts.models import User
 from accounts.policy import can_browse_directory
 from accounts.schemas import MeOut, MePatch, PersonOut
+from config.pagination import Pagination
 
 router = Router(tags=["people"])
 
@@ -26,7 +27,7 @@ def update_me(request: HttpRequest, payload: MePatch) -> User:
 
 
 @router.get("/people", response=list[PersonOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def people(
     request: HttpRequest, q: str = Query("", max_length=selectors.SEARCH_MAX_LENGTH)
 ) -> object:

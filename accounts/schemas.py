@@ -45,13 +45,22 @@ class MeOut(PersonOut):
     is_superuser: bool
 
 
+# What the database and the profile rules accept, said in the schema so that clients (and
+# schemathesis) know it: no NUL character anywhere, and a name that is not only spaces.
+NO_NUL = r"^[^\x00]*$"
+SOME_TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
 class MePatch(Schema):
     # An unknown or read-only field (email, kind, handle) is refused, never silently dropped.
-    model_config = ConfigDict(extra="forbid")
+    # Python's regex engine, so that `\s` means exactly what `str.strip()` removes.
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
-    display_name: str = Field(None, min_length=1, max_length=120)
-    job_title: str = Field(None, max_length=120)
-    department: str = Field(None, max_length=120)
-    phone: str = Field(None, max_length=30)
-    bio: str = Field(None, max_length=1000)
-    expertise: str = Field(None, max_length=500, description="Domaines séparés par des virgules")
+    display_name: str = Field(None, min_length=1, max_length=120, pattern=SOME_TEXT)
+    job_title: str = Field(None, max_length=120, pattern=NO_NUL)
+    department: str = Field(None, max_length=120, pattern=NO_NUL)
+    phone: str = Field(None, max_length=30, pattern=NO_NUL)
+    bio: str = Field(None, max_length=1000, pattern=NO_NUL)
+    expertise: str = Field(
+        None, max_length=500, pattern=NO_NUL, description="Domaines séparés par des virgules"
+    )

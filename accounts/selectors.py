@@ -12,7 +12,8 @@ SEARCH_MAX_LENGTH = 100
 def search_people(viewer: User, query: str = "") -> QuerySet[User]:
     """Directory search over name, handle, job title, organisation, department and expertise."""
     people = policy.visible_people(viewer).select_related("organisation")
-    for term in query[:SEARCH_MAX_LENGTH].split():
+    # PostgreSQL cannot hold NUL in a string: a NUL in the query would fail the whole search.
+    for term in query.replace("\x00", "")[:SEARCH_MAX_LENGTH].split():
         people = people.filter(
             Q(display_name__icontains=term)
             | Q(handle__icontains=term)

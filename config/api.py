@@ -1,11 +1,13 @@
 """The JSON API under /api/v1/: authentication, throttling, errors, and every app's router."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
@@ -63,7 +65,39 @@ class UserRateThrottle(SimpleRateThrottle):
         return f"throttle_api_user_{request.auth.pk}"
 
 
-api = NinjaAPI(
+class ErrorOut(Schema):
+    """Every API error: a message (or, for invalid input, the list of problems)."""
+
+    detail: str | list[dict[str, Any]]
+    errors: dict[str, list[str]] | None = None
+
+
+# What the exception handlers below may answer for any operation.
+ERROR_RESPONSES = {
+    400: "Refusé par une règle métier",
+    401: "Authentification requise",
+    403: "Accès refusé, ou jeton CSRF absent",
+    404: "Introuvable",
+    422: "Données invalides",
+    429: "Trop de requêtes",
+}
+
+
+class MaillageAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema["components"]["schemas"]["ErrorOut"] = ErrorOut.model_json_schema()
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, description in ERROR_RESPONSES.items():
+                    operation["responses"].setdefault(
+                        status, {"description": description, "content": content}
+                    )
+        return schema
+
+
+api = MaillageAPI(
     title="Maillage API",
     version="1",
     description=_(
@@ -101,6 +135,8 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 403:
         return _json(request, 403, _("Requête refusée : jeton CSRF absent ou invalide."))
+    if exc.status_code == 400:  # ninja could not parse the body
+        return _json(request, 400, _("Corps de requête illisible : du JSON valide est attendu."))
     return _json(request, exc.status_code, exc.message)
 
 

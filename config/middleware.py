@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 from config.views import rate_limited
@@ -38,3 +40,22 @@ class AnonymousRateLimitMiddleware:
         ):
             return rate_limited(request)
         return self.get_response(request)
+
+
+class ApiMethodNotAllowedMiddleware:
+    """Ninja answers an unsupported method with a bare text 405: make it a JSON API error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path_info.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            allow = response.get("Allow", "")
+            response = JsonResponse({"detail": _("Méthode non autorisée.")}, status=405)
+            response["Allow"] = allow
+        return response
