@@ -36,8 +36,6 @@ from tests.factories import PASSWORD
 # The live server speaks WSGI only: the socket of static/js/realtime.js cannot connect.
 # Failed loads are reported with their URL by the response listener, not from the console.
 CONSOLE_NOISE = re.compile(r"WebSocket|ws://|^Failed to load resource", re.IGNORECASE)
-# Chromium asks for it on its own; the site declares no icon.
-UNCHECKED_PATHS = ("/favicon.ico",)
 E2E_DIR = Path(__file__).parent
 
 
@@ -95,11 +93,7 @@ def page(browser, live_server) -> Iterator[Page]:
     def on_response(response: Response) -> None:
         request = response.request
         # Pages themselves are checked by `visit` or by the test.
-        if (
-            response.status >= 400
-            and request.resource_type != "document"
-            and not response.url.endswith(UNCHECKED_PATHS)
-        ):
+        if response.status >= 400 and request.resource_type != "document":
             problems.append(f"HTTP {response.status} for {request.method} {response.url}")
 
     tab.on("console", on_console)

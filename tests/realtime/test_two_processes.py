@@ -14,6 +14,7 @@ import websockets
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
+from websockets.exceptions import InvalidStatus
 
 from realtime import events
 
@@ -124,7 +125,7 @@ def test_an_event_reaches_the_user_on_both_server_processes(staff, two_daphnes):
 
 def test_a_foreign_origin_is_refused_by_a_real_server(two_daphnes):
     async def scenario():
-        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        with pytest.raises(InvalidStatus) as refused:
             await websockets.connect(
                 f"ws://127.0.0.1:{two_daphnes[0]}/ws/", origin="https://evil.example"
             )
