@@ -9,7 +9,7 @@ from accounts.services import handle_from_email
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
-        return getattr(settings, "SIGNUP_OPEN", True)
+        return settings.SIGNUP_OPEN
 
     def save_user(self, request, user: User, form, commit: bool = True) -> User:
         user = super().save_user(request, user, form, commit=False)

@@ -34,7 +34,3 @@ def visible_people(viewer: User) -> QuerySet[User]:
     if viewer.is_internal:
         return User.objects.filter(is_active=True, kind__in=DIRECTORY_KINDS)
     return User.objects.filter(pk=viewer.pk)
-
-
-def can_manage_tokens(viewer: User, owner: User) -> bool:
-    return viewer.is_authenticated and viewer.pk == owner.pk

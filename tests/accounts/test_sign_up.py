@@ -90,3 +90,12 @@ def test_sign_up_gives_a_free_handle_when_the_local_part_is_taken(client, make_u
     make_user(User.Kind.STAFF, handle="nouvelle")
     signup(client)
     assert User.objects.get(email="nouvelle@example.test").handle == "nouvelle-2"
+
+
+@pytest.mark.django_db
+def test_closed_sign_up_creates_nothing(client, settings):
+    settings.SIGNUP_OPEN = False
+    response = signup(client)
+    assert response.status_code == 200
+    assert "fermées" in response.content.decode() or "closed" in response.content.decode()
+    assert not User.objects.exists()
