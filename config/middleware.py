@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.http import JsonResponse
+from django.middleware import locale
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
@@ -59,3 +61,17 @@ class ApiMethodNotAllowedMiddleware:
             response = JsonResponse({"detail": _("Méthode non autorisée.")}, status=405)
             response["Allow"] = allow
         return response
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    """French unless the person chose another language: the browser's language is not asked.
+
+    A French public service speaks French by default; English is offered by the selector
+    (its cookie), not guessed from an English-configured browser.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
