@@ -1,8 +1,9 @@
 """Who may see whom: the directory and profile rules. The only place that decides them."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from groups.policy import co_member_ids
 
 # Kinds that appear in the agency's directory. Citizens never do: their accounts exist only
 # for consultations, and listing them would publish residents' names to the agency at large.
@@ -22,9 +23,10 @@ def can_view_profile(viewer: User, person: User) -> bool:
         return True
     if not person.is_active or person.kind not in DIRECTORY_KINDS:
         return False
-    # External members will see the people who share a group with them once groups exist;
-    # until then, only themselves. Citizens see nobody else.
-    return viewer.is_internal
+    if viewer.is_internal:
+        return True
+    # External members see the people who share a group with them; citizens, nobody else.
+    return viewer.is_external and co_member_ids(viewer).filter(user_id=person.pk).exists()
 
 
 def visible_people(viewer: User) -> QuerySet[User]:
@@ -33,4 +35,9 @@ def visible_people(viewer: User) -> QuerySet[User]:
         return User.objects.none()
     if viewer.is_internal:
         return User.objects.filter(is_active=True, kind__in=DIRECTORY_KINDS)
+    if viewer.is_external:
+        return User.objects.filter(
+            Q(pk=viewer.pk)
+            | Q(pk__in=co_member_ids(viewer), is_active=True, kind__in=DIRECTORY_KINDS)
+        )
     return User.objects.filter(pk=viewer.pk)

@@ -15,6 +15,8 @@ from ninja.throttling import SimpleRateThrottle
 
 from accounts.api import router as accounts_router
 from accounts.services import authenticate_token
+from groups.api import router as groups_router
+from social.api import router as social_router
 
 
 class TokenAuth(HttpBearer):
@@ -109,6 +111,8 @@ api = MaillageAPI(
     urls_namespace="api",
 )
 api.add_router("/", accounts_router)
+api.add_router("/", groups_router)
+api.add_router("/", social_router)
 
 
 def _json(request: HttpRequest, status: int, detail, **extra) -> HttpResponse:

@@ -15,6 +15,8 @@ urlpatterns = [
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("compte/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("groups.urls")),
+    path("", include("social.urls")),
     # Visitors choose their language before signing in, too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", api.urls),

@@ -1,0 +1,101 @@
+"""Who may see, read, join and manage which group. The only place that decides it."""
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from groups.models import Group, Membership
+
+
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def active_memberships(user: User) -> QuerySet[Membership]:
+    """Memberships that still give access (an external member's may have ended by itself)."""
+    if not _active(user) or user.is_citizen:
+        return Membership.objects.none()
+    memberships = Membership.objects.filter(user=user).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+    if user.is_external:
+        memberships = memberships.filter(group__open_to_external=True)
+    return memberships
+
+
+def membership_of(user: User, group: Group) -> Membership | None:
+    return active_memberships(user).filter(group=group).first()
+
+
+def visible_groups(user: User) -> QuerySet[Group]:
+    """Groups whose name and description `user` may see (listings, group page header)."""
+    if not _active(user) or user.is_citizen:
+        return Group.objects.none()
+    mine = Q(pk__in=active_memberships(user).values("group_id"))
+    if user.is_internal:
+        return Group.objects.filter(
+            mine | Q(visibility__in=[Group.Visibility.PUBLIC, Group.Visibility.PRIVATE])
+        )
+    return Group.objects.filter(mine)
+
+
+def readable_groups(user: User) -> QuerySet[Group]:
+    """Groups whose content (posts, members, files) `user` may read."""
+    if not _active(user) or user.is_citizen:
+        return Group.objects.none()
+    mine = Q(pk__in=active_memberships(user).values("group_id"))
+    if user.is_internal:
+        return Group.objects.filter(mine | Q(visibility=Group.Visibility.PUBLIC))
+    return Group.objects.filter(mine)
+
+
+def can_see_group(user: User, group: Group) -> bool:
+    return visible_groups(user).filter(pk=group.pk).exists()
+
+
+def can_read_group(user: User, group: Group) -> bool:
+    return readable_groups(user).filter(pk=group.pk).exists()
+
+
+def can_create_group(user: User) -> bool:
+    return _active(user) and user.kind == User.Kind.STAFF
+
+
+def can_join_directly(user: User, group: Group) -> bool:
+    """Staff and elected join public groups with one click."""
+    return _active(user) and user.is_internal and group.visibility == Group.Visibility.PUBLIC
+
+
+def can_request_to_join(user: User, group: Group) -> bool:
+    """Private groups take requests from staff and elected; a manager decides."""
+    return _active(user) and user.is_internal and group.visibility == Group.Visibility.PRIVATE
+
+
+def can_manage_group(user: User, group: Group) -> bool:
+    """Owners and managers edit the group, decide requests, invite and manage members."""
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    membership = membership_of(user, group)
+    return membership is not None and membership.is_manager
+
+
+def can_post_in(user: User, group: Group) -> bool:
+    return membership_of(user, group) is not None
+
+
+def may_belong_to(user: User, group: Group) -> bool:
+    """Whether this account can be a member at all (external accounts need an open group)."""
+    if not user.is_active or user.is_citizen:
+        return False
+    return not user.is_external or group.open_to_external
+
+
+def co_member_ids(user: User) -> QuerySet:
+    """Ids of the people who share a group with `user`, both with access today."""
+    return (
+        Membership.objects.filter(group__in=active_memberships(user).values("group_id"))
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .values("user_id")
+    )

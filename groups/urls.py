@@ -1,0 +1,4 @@
+"""Groups pages."""
+
+app_name = "groups"
+urlpatterns: list = []

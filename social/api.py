@@ -1,0 +1,5 @@
+"""API routes of the social app."""
+
+from ninja import Router
+
+router = Router(tags=["social"])

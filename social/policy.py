@@ -1,0 +1,111 @@
+"""Who may see and do what with posts and comments. The only place that decides it."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from groups import policy as group_policy
+from groups.models import Group, Membership
+from social.models import Comment, Post
+
+
+def visible_posts(user: User) -> QuerySet[Post]:
+    """Posts `user` may read: in groups they may read, and profile posts for staff and elected."""
+    if not (user.is_authenticated and user.is_active) or user.is_citizen:
+        return Post.objects.none()
+    readable = Q(group__in=group_policy.readable_groups(user).values("pk"))
+    if user.is_internal:
+        return Post.objects.filter(readable | Q(group__isnull=True))
+    return Post.objects.filter(readable)
+
+
+def can_view_post(user: User, post: Post) -> bool:
+    if not (user.is_authenticated and user.is_active) or user.is_citizen:
+        return False
+    if post.group_id is None:
+        return user.is_internal
+    return group_policy.can_read_group(user, post.group)
+
+
+def can_post_in_group(user: User, group: Group) -> bool:
+    return group_policy.can_post_in(user, group)
+
+
+def can_post_on_profile(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.is_internal
+
+
+def can_edit_post(user: User, post: Post) -> bool:
+    return not post.is_deleted and post.author_id == user.pk and can_view_post(user, post)
+
+
+def can_delete_post(user: User, post: Post) -> bool:
+    if post.is_deleted or not can_view_post(user, post):
+        return False
+    if post.author_id == user.pk:
+        return True
+    return post.group_id is not None and group_policy.can_manage_group(user, post.group)
+
+
+def can_interact(user: User, post: Post) -> bool:
+    """Comment, react, bookmark, vote: whoever may read a live post."""
+    return not post.is_deleted and can_view_post(user, post)
+
+
+def can_choose_best_answer(user: User, post: Post) -> bool:
+    if post.kind != Post.Kind.QUESTION or not can_interact(user, post):
+        return False
+    if post.author_id == user.pk:
+        return True
+    return post.group_id is not None and group_policy.can_manage_group(user, post.group)
+
+
+def managed_group_ids(user: User) -> set[int]:
+    """Groups whose posts `user` moderates: one query for a whole page of posts."""
+    if user.is_superuser:
+        return set(Group.objects.values_list("pk", flat=True))
+    return set(
+        group_policy.active_memberships(user)
+        .filter(role__in=[Membership.Role.OWNER, Membership.Role.MANAGER])
+        .values_list("group_id", flat=True)
+    )
+
+
+def moderates(user: User, post: Post, managed: set[int]) -> bool:
+    """Author or manager of the post's group (batch form of the checks below)."""
+    return post.author_id == user.pk or (post.group_id is not None and post.group_id in managed)
+
+
+def can_see_poll_results(user: User, post: Post, *, has_voted: bool, managed: set[int]) -> bool:
+    """Voters see results, so do the author and the group's managers, and everyone once closed."""
+    return has_voted or post.poll_closed_at is not None or moderates(user, post, managed)
+
+
+def can_share(user: User, post: Post, target: Group) -> bool:
+    """Only posts of public groups travel, into a group where the sharer may post."""
+    # Never into a group open to external members: they may not read public internal groups.
+    return (
+        not post.is_deleted
+        and post.group_id is not None
+        and post.group.visibility == Group.Visibility.PUBLIC
+        and not target.open_to_external
+        and can_view_post(user, post)
+        and group_policy.can_post_in(user, target)
+    )
+
+
+def can_edit_comment(user: User, comment: Comment) -> bool:
+    return not comment.is_deleted and comment.author_id == user.pk
+
+
+def can_delete_comment(user: User, comment: Comment) -> bool:
+    if comment.is_deleted:
+        return False
+    if comment.author_id == user.pk:
+        return True
+    post = comment.post
+    return post.group_id is not None and group_policy.can_manage_group(user, post.group)
+
+
+def can_be_mentioned(person: User, post: Post) -> bool:
+    """A mention must reach someone who can read the post, or it is refused."""
+    return can_view_post(person, post)

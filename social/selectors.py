@@ -1,0 +1,298 @@
+"""Reads of posts and feeds, filtered by social.policy, at a constant number of queries."""
+
+import base64
+import binascii
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from groups import policy as group_policy
+from groups.models import Group
+from social import policy
+from social.models import Bookmark, Comment, Follow, PollVote, Post, Reaction, Topic
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 50
+FEED_FILTERS = ("all", "mentions", "bookmarks", "questions", "announcements")
+
+
+@dataclass
+class FeedPage:
+    posts: list[Post]
+    next_cursor: str | None
+    pinned: list[Post] = field(default_factory=list)
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def encode_cursor(post: Post) -> str:
+    raw = f"{post.created_at.isoformat()}|{post.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        parsed = datetime.fromisoformat(moment)
+        if parsed.tzinfo is None:
+            raise ValueError
+        return parsed, int(pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise InvalidCursor from None
+
+
+def _comment_count() -> Subquery:
+    return Subquery(
+        Comment.objects.filter(post=OuterRef("pk"), deleted_at__isnull=True)
+        .order_by()
+        .values("post")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+
+
+def _detailed(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
+    return (
+        posts.select_related(
+            "author__organisation",
+            "group",
+            "shared_from__author__organisation",
+            "shared_from__group",
+            "best_answer__author",
+        )
+        .prefetch_related("topics", "poll_options")
+        .annotate(
+            comment_count=Coalesce(_comment_count(), 0),
+            is_bookmarked=Exists(Bookmark.objects.filter(user=viewer, post=OuterRef("pk"))),
+        )
+    )
+
+
+def attach_details(posts: list[Post], viewer: User) -> list[Post]:
+    """Reaction summaries and poll results for a page of posts: two queries, whatever its size."""
+    ids = [p.pk for p in posts]
+    if not ids:
+        return posts
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (
+        Reaction.objects.filter(post_id__in=ids)
+        .values("post_id", "kind")
+        .annotate(n=Count("*"))
+        .order_by()
+    ):
+        counts[row["post_id"]][row["kind"]] = row["n"]
+    mine: dict[int, set[str]] = defaultdict(set)
+    for post_id, kind in Reaction.objects.filter(post_id__in=ids, user=viewer).values_list(
+        "post_id", "kind"
+    ):
+        mine[post_id].add(kind)
+    managed = policy.managed_group_ids(viewer)
+    poll_ids = [p.pk for p in posts if p.kind == Post.Kind.POLL]
+    votes: dict[int, int] = {}
+    my_votes: dict[int, int] = {}
+    if poll_ids:
+        for row in (
+            PollVote.objects.filter(post_id__in=poll_ids)
+            .values("option_id", "post_id", "user_id")
+            .order_by()
+        ):
+            votes[row["option_id"]] = votes.get(row["option_id"], 0) + 1
+            if row["user_id"] == viewer.pk:
+                my_votes[row["post_id"]] = row["option_id"]
+    for post in posts:
+        post.reaction_summary = [
+            {
+                "kind": kind,
+                "label": label,
+                "count": counts[post.pk].get(kind, 0),
+                "mine": kind in mine[post.pk],
+            }
+            for kind, label in Reaction.Kind.choices
+        ]
+        post.viewer_can_edit = not post.is_deleted and post.author_id == viewer.pk
+        post.viewer_can_delete = not post.is_deleted and policy.moderates(viewer, post, managed)
+        post.like_count = counts[post.pk].get(Reaction.Kind.LIKE, 0)
+        post.liked = Reaction.Kind.LIKE in mine[post.pk]
+        if post.kind == Post.Kind.POLL:
+            post.my_vote = my_votes.get(post.pk)
+            post.show_results = policy.can_see_poll_results(
+                viewer, post, has_voted=post.my_vote is not None, managed=managed
+            )
+            total = sum(votes.get(o.pk, 0) for o in post.poll_options.all())
+            post.poll_total = total
+            for option in post.poll_options.all():
+                option.votes_count = votes.get(option.pk, 0)
+                option.percent = round(100 * option.votes_count / total) if total else 0
+    return posts
+
+
+def _page(posts: QuerySet[Post], viewer: User, cursor: str | None, size: int) -> FeedPage:
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    if cursor:
+        moment, pk = decode_cursor(cursor)
+        posts = posts.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
+    rows = list(_detailed(posts, viewer).order_by("-created_at", "-pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    attach_details(rows, viewer)
+    return FeedPage(posts=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else None)
+
+
+def _filtered(posts: QuerySet[Post], viewer: User, filter: str) -> QuerySet[Post]:
+    if filter == "mentions":
+        return posts.filter(
+            Q(pk__in=Post.mentions.through.objects.filter(user=viewer).values("post_id"))
+            | Q(
+                pk__in=Comment.mentions.through.objects.filter(user=viewer).values(
+                    "comment__post_id"
+                )
+            )
+        )
+    if filter == "bookmarks":
+        return posts.filter(pk__in=Bookmark.objects.filter(user=viewer).values("post_id"))
+    if filter == "questions":
+        return posts.filter(kind=Post.Kind.QUESTION, best_answer__isnull=True)
+    if filter == "announcements":
+        return posts.filter(kind=Post.Kind.ANNOUNCEMENT)
+    return posts
+
+
+def _live(viewer: User) -> QuerySet[Post]:
+    return policy.visible_posts(viewer).filter(deleted_at__isnull=True)
+
+
+def home_feed(
+    viewer: User,
+    *,
+    filter: str = "all",
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> FeedPage:
+    """What `viewer` follows (people, groups, topics), what mentions them, and their own posts."""
+    follows = Follow.objects.filter(follower=viewer)
+    followed = (
+        Q(group__in=follows.filter(group__isnull=False).values("group_id"))
+        | Q(author__in=follows.filter(user__isnull=False).values("user_id"))
+        | Q(
+            pk__in=Post.topics.through.objects.filter(
+                topic__in=follows.filter(topic__isnull=False).values("topic_id")
+            ).values("post_id")
+        )
+        | Q(pk__in=Post.mentions.through.objects.filter(user=viewer).values("post_id"))
+        | Q(author=viewer)
+    )
+    posts = _filtered(_live(viewer).filter(followed), viewer, filter)
+    return _page(posts, viewer, cursor, size)
+
+
+def group_feed(
+    viewer: User,
+    group: Group,
+    *,
+    filter: str = "all",
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> FeedPage:
+    if not group_policy.can_read_group(viewer, group):
+        raise Http404
+    posts = _filtered(_live(viewer).filter(group=group), viewer, filter)
+    page = _page(posts, viewer, cursor, size)
+    if not cursor:
+        pinned = posts.filter(kind=Post.Kind.ANNOUNCEMENT, pinned_until__gt=timezone.now())
+        page.pinned = attach_details(
+            list(_detailed(pinned, viewer).order_by("-created_at")[:5]), viewer
+        )
+    return page
+
+
+def profile_feed(
+    viewer: User, person: User, *, cursor: str | None = None, size: int = PAGE_SIZE
+) -> FeedPage:
+    return _page(_live(viewer).filter(author=person), viewer, cursor, size)
+
+
+def topic_feed(
+    viewer: User, topic: Topic, *, cursor: str | None = None, size: int = PAGE_SIZE
+) -> FeedPage:
+    return _page(_live(viewer).filter(topics=topic), viewer, cursor, size)
+
+
+def get_post_for(viewer: User, post_id: int) -> Post:
+    """A post `viewer` may read, deleted ones included (shown as tombstones); 404 otherwise."""
+    try:
+        post = _detailed(policy.visible_posts(viewer), viewer).get(pk=post_id)
+    except (Post.DoesNotExist, ValueError, OverflowError):
+        raise Http404 from None
+    attach_details([post], viewer)
+    return post
+
+
+def get_comment_for(viewer: User, comment_id: int) -> Comment:
+    comment = (
+        Comment.objects.select_related("post__group", "author")
+        .filter(pk=comment_id, post__in=policy.visible_posts(viewer))
+        .first()
+    )
+    if comment is None:
+        raise Http404
+    return comment
+
+
+def comments_of(viewer: User, post: Post) -> list[Comment]:
+    """The thread of a post the viewer may read (checked by the caller), best answer first."""
+    comments = list(
+        post.comments.select_related("author__organisation")
+        .annotate(
+            like_count=Count("reactions", filter=Q(reactions__kind=Reaction.Kind.LIKE)),
+            liked=Exists(
+                Reaction.objects.filter(
+                    comment=OuterRef("pk"), user=viewer, kind=Reaction.Kind.LIKE
+                )
+            ),
+        )
+        .order_by("created_at", "id")
+    )
+    if post.best_answer_id:
+        comments.sort(key=lambda c: c.pk != post.best_answer_id)
+    return comments
+
+
+def get_topic(viewer: User, name: str) -> Topic:
+    topic = Topic.objects.filter(name=name.lower()[:50]).first()
+    if topic is None or not _live(viewer).filter(topics=topic).exists():
+        raise Http404
+    return topic
+
+
+def trending_topics(viewer: User, *, days: int = 7, limit: int = 8) -> list[Topic]:
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        Topic.objects.filter(posts__in=_live(viewer).filter(created_at__gte=since))
+        .annotate(uses=Count("posts"))
+        .order_by("-uses", "name")[:limit]
+    )
+
+
+def revisions_of(viewer: User, post: Post):
+    if not policy.can_view_post(viewer, post):
+        raise Http404
+    return post.revisions.select_related("edited_by").order_by("-created_at", "-id")
+
+
+def is_following(
+    viewer: User,
+    *,
+    user: User | None = None,
+    group: Group | None = None,
+    topic: Topic | None = None,
+) -> bool:
+    return Follow.objects.filter(follower=viewer, user=user, group=group, topic=topic).exists()

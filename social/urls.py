@@ -1,0 +1,4 @@
+"""Social pages."""
+
+app_name = "social"
+urlpatterns: list = []
