@@ -3,7 +3,13 @@
 from django.http import HttpRequest
 
 from accounts import policy
+from groups import policy as groups_policy
 
 
 def navigation(request: HttpRequest) -> dict:
-    return {"nav": {"directory": policy.can_browse_directory(request.user)}}
+    return {
+        "nav": {
+            "directory": policy.can_browse_directory(request.user),
+            "groups": groups_policy.can_list_groups(request.user),
+        }
+    }

@@ -1,5 +1,10 @@
-"""`python -m bench`: seed a throwaway database, time pages, API and sockets, write the report."""
+"""`python -m bench`: seed a throwaway database, time pages, API, sockets, feeds; write the report.
 
+`python -m bench --feeds-only` runs only the feed benchmark and prints its section of the
+report instead of writing docs/benchmarks.md (handy while working on the feeds).
+"""
+
+import argparse
 import os
 import sys
 import time
@@ -14,13 +19,20 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument(
+        "--feeds-only",
+        action="store_true",
+        help="run only the feed benchmark and print its report section",
+    )
+    args = parser.parse_args()
     started = time.perf_counter()
     django.setup()
 
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from bench import report, run
+    from bench import feeds, report, run
 
     setup_test_environment(debug=False)
     old_name = connection.settings_dict["NAME"]
@@ -28,12 +40,20 @@ def main() -> int:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         facts = report.machine_facts(connection)
-        results = run.run_all()
+        if args.feeds_only:
+            print("Feeds…", flush=True)
+            feed_results = feeds.run()
+        else:
+            results = run.run_all()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()
     facts["run_seconds"] = time.perf_counter() - started
     facts["load_end"] = os.getloadavg()
+    if args.feeds_only:
+        print("\n".join(report.feeds_section(feed_results)))
+        print(f"Done in {facts['run_seconds']:.0f} s (docs/benchmarks.md left as it was).")
+        return 0
     path = report.write(facts, results)
     print(f"Done in {facts['run_seconds']:.0f} s: {path}")
     return 0

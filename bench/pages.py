@@ -1,6 +1,7 @@
 """Pages and API through Django's test client: latency and queries per request."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -24,20 +25,33 @@ class Measure:
 
 
 def measure(
-    client: Client, label: str, path: str, *, requests: int = REQUESTS, count_key: str = ""
+    client: Client,
+    label: str,
+    path: str,
+    *,
+    requests: int = REQUESTS,
+    count_key: str = "",
+    headers: dict[str, str] | None = None,
 ) -> Measure:
     """Median and p95 latency of `requests` GETs, after a warm-up; queries of one more."""
+    measured = measure_call(label, lambda: _get(client, path, headers), requests=requests)
+    if count_key:
+        measured.result_count = _get(client, path, headers).json()[count_key]
+    return measured
+
+
+def measure_call(label: str, call: Callable[[], object], *, requests: int = REQUESTS) -> Measure:
+    """Median and p95 of `requests` calls of `call`, after a warm-up; queries of one more."""
     for _ in range(WARM_UP):
-        _get(client, path)
+        call()
     samples = []
     for _ in range(requests):
         start = time.perf_counter()
-        _get(client, path)
+        call()
         samples.append(time.perf_counter() - start)
     # Counted apart, so recording queries does not weigh on the timings.
     with CaptureQueriesContext(connection) as queries:
-        response = _get(client, path)
-    result_count = response.json()[count_key] if count_key else None
+        call()
     stats = summary(samples)
     return Measure(
         label=label,
@@ -45,12 +59,11 @@ def measure(
         p95=stats["p95"],
         queries=len(queries.captured_queries),
         requests=requests,
-        result_count=result_count,
     )
 
 
-def _get(client: Client, path: str):
-    response = client.get(path)
+def _get(client: Client, path: str, headers: dict[str, str] | None = None):
+    response = client.get(path, headers=headers)
     if response.status_code != 200:
         raise RuntimeError(f"GET {path} answered {response.status_code}")
     return response

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts import selectors, services
 from accounts.models import Organisation, User
 from accounts.views import DIRECTORY_PAGE_SIZE
+from bench import feeds as feed_bench
 from bench import sockets
 from bench.pages import Measure, measure
 from bench.seed import Seeder
@@ -37,6 +38,7 @@ class Results:
     sizes: list[SizeResult]
     fan_outs: list[sockets.FanOut]
     db_connect_median: float
+    feeds: feed_bench.FeedResults | None = None
     term: str = TERM
 
 
@@ -100,7 +102,13 @@ def run_all() -> Results:
     ]
     fan_outs = sockets.fan_out(cases)
     cache.clear()
-    return Results(sizes=sizes, fan_outs=fan_outs, db_connect_median=db_connect_median)
+
+    # Last, because it empties the database and starts again with its own people.
+    print("Feeds…", flush=True)
+    feed_results = feed_bench.run()
+    return Results(
+        sizes=sizes, fan_outs=fan_outs, db_connect_median=db_connect_median, feeds=feed_results
+    )
 
 
 def _database_connect_median(times: int = 20) -> float:

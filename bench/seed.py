@@ -112,7 +112,9 @@ class Seeder:
             kind=kind,
             password=PASSWORD,
             display_name=fields.pop("display_name", self.fake.name()),
-            organisation=self.agency if kind == User.Kind.STAFF else None,
+            organisation=fields.pop(
+                "organisation", self.agency if kind == User.Kind.STAFF else None
+            ),
             job_title=fields.pop("job_title", "Chargée de mission innovation"),
             **fields,
         )

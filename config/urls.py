@@ -8,9 +8,10 @@ from django.views.i18n import set_language
 
 from config import views
 from config.api import api
+from social import views as social_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", social_views.home, name="home"),
     path("confidentialite/", views.privacy, name="privacy"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("compte/", include("allauth.urls")),

@@ -1,13 +1,9 @@
-"""Site-wide pages: home, legal notices, errors."""
+"""Site-wide pages: legal notices, errors."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
 
 
 @login_not_required

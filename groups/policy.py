@@ -57,6 +57,11 @@ def can_read_group(user: User, group: Group) -> bool:
     return readable_groups(user).filter(pk=group.pk).exists()
 
 
+def can_list_groups(user: User) -> bool:
+    """Staff, elected and external members have a group list; citizens have no group at all."""
+    return _active(user) and not user.is_citizen
+
+
 def can_create_group(user: User) -> bool:
     return _active(user) and user.kind == User.Kind.STAFF
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from groups import policy
-from groups.models import Group, JoinRequest, Membership
+from groups.models import Group, Invitation, JoinRequest, Membership
 
 SEARCH_MAX_LENGTH = 100
 LISTING_FILTERS = ("all", "mine", "public", "external")
@@ -25,6 +25,14 @@ def groups_for_listing(viewer: User, *, query: str = "", filter: str = "all") ->
     groups = policy.visible_groups(viewer).annotate(
         member_count=Coalesce(Subquery(members), 0),
         is_member=Exists(policy.active_memberships(viewer).filter(group=OuterRef("pk"))),
+        my_role=Subquery(
+            policy.active_memberships(viewer).filter(group=OuterRef("pk")).values("role")[:1]
+        ),
+        request_pending=Exists(
+            JoinRequest.objects.filter(
+                group=OuterRef("pk"), user=viewer.pk, status=JoinRequest.Status.PENDING
+            )
+        ),
     )
     if filter == "mine":
         groups = groups.filter(is_member=True)
@@ -39,6 +47,8 @@ def groups_for_listing(viewer: User, *, query: str = "", filter: str = "all") ->
 
 def get_group_for(viewer: User, slug: str) -> Group:
     """The group if `viewer` may see it; 404 alike for missing and forbidden."""
+    if "\x00" in slug:  # PostgreSQL cannot even compare it: the query would fail
+        raise Http404
     group = policy.visible_groups(viewer).filter(slug=slug).first()
     if group is None:
         raise Http404
@@ -67,3 +77,12 @@ def pending_requests(viewer: User, group: Group) -> QuerySet[JoinRequest]:
 def postable_groups(viewer: User) -> QuerySet[Group]:
     """Groups where `viewer` may publish (the share dialog, the composer's group choice)."""
     return Group.objects.filter(pk__in=policy.active_memberships(viewer).values("group_id"))
+
+
+def pending_invitations(viewer: User, group: Group) -> QuerySet[Invitation]:
+    """Invitations of `group` still waiting for an answer (its managers only)."""
+    if not policy.can_manage_group(viewer, group):
+        raise Http404
+    return group.invitations.filter(
+        accepted_at__isnull=True, expires_at__gt=timezone.now()
+    ).select_related("invited_by")

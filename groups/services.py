@@ -21,12 +21,14 @@ from groups.models import Group, Invitation, JoinRequest, Membership
 
 INVITATION_LIFETIME = timedelta(days=14)
 GROUP_FIELDS = ("name", "description", "visibility", "open_to_external", "charter")
+# Page addresses beside /groupes/<slug>/ that a group's slug must not shadow.
+RESERVED_SLUGS = {"nouveau"}
 
 
 def _free_slug(name: str) -> str:
     base = slugify(name)[:70] or "groupe"
     slug, n = base, 1
-    while Group.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Group.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -37,12 +39,27 @@ def _lock(group: Group) -> Group:
     return Group.objects.select_for_update().get(pk=group.pk)
 
 
+def _clean_texts(group: Group) -> None:
+    """Drop NUL characters (PostgreSQL refuses them) and hold the limits of the text fields,
+    which the model's full_clean does not check for a TextField."""
+    for name in ("name", "description", "charter"):
+        value = getattr(group, name)
+        if isinstance(value, str):
+            setattr(group, name, value.replace("\x00", "").strip())
+    for name in ("description", "charter"):
+        limit = Group._meta.get_field(name).max_length
+        if len(getattr(group, name) or "") > limit:
+            raise ValidationError(
+                {name: _("%(limit)s caractères au plus.") % {"limit": f"{limit:,}".replace(",", " ")}}
+            )
+
+
 @transaction.atomic
 def create_group(*, actor: User, data: dict[str, Any]) -> Group:
     if not policy.can_create_group(actor):
         raise PermissionDenied
     group = Group(created_by=actor, **{k: v for k, v in data.items() if k in GROUP_FIELDS})
-    group.name = group.name.strip()
+    _clean_texts(group)
     if not group.name:
         raise ValidationError({"name": _("Le nom du groupe est obligatoire.")})
     group.slug = _free_slug(group.name)
@@ -63,6 +80,7 @@ def update_group(*, actor: User, group: Group, data: dict[str, Any]) -> Group:
     group = _lock(group)
     for field, value in data.items():
         setattr(group, field, value.strip() if isinstance(value, str) else value)
+    _clean_texts(group)
     if not group.name:
         raise ValidationError({"name": _("Le nom du groupe est obligatoire.")})
     if (
@@ -81,6 +99,37 @@ def update_group(*, actor: User, group: Group, data: dict[str, Any]) -> Group:
     return group
 
 
+@transaction.atomic
+def set_group_avatar(*, actor: User, group: Group, upload) -> Group:
+    """Replace the group's image by a small re-encoded copy of `upload`."""
+    from accounts.avatars import process_avatar
+
+    if not policy.can_manage_group(actor, group):
+        raise PermissionDenied
+    image = process_avatar(upload)
+    group = _lock(group)
+    old = group.avatar.name if group.avatar else None
+    group.avatar.save(image.name, image, save=False)
+    group.save(update_fields=["avatar", "updated_at"])
+    if old:
+        storage = group.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return group
+
+
+@transaction.atomic
+def remove_group_avatar(*, actor: User, group: Group) -> Group:
+    if not policy.can_manage_group(actor, group):
+        raise PermissionDenied
+    group = _lock(group)
+    if group.avatar:
+        old, storage = group.avatar.name, group.avatar.storage
+        group.avatar = ""
+        group.save(update_fields=["avatar", "updated_at"])
+        transaction.on_commit(lambda: storage.delete(old))
+    return group
+
+
 def _add_member(group: Group, user: User, role: str = Membership.Role.MEMBER) -> Membership:
     if not policy.may_belong_to(user, group):
         raise ValidationError(
@@ -88,11 +137,15 @@ def _add_member(group: Group, user: User, role: str = Membership.Role.MEMBER) ->
             if user.is_external
             else _("Ce compte ne peut pas être membre d'un groupe.")
         )
-    membership, _created = Membership.objects.update_or_create(
-        group=group,
-        user=user,
-        defaults={"role": role, "expires_at": None},
-    )
+    membership = group.memberships.filter(user=user).first()
+    if membership is None:
+        membership = Membership.objects.create(group=group, user=user, role=role)
+    elif membership.expires_at is not None and membership.expires_at <= timezone.now():
+        # Access had ended: coming back starts afresh, without the former role.
+        membership.role = role
+        membership.expires_at = None
+        membership.save(update_fields=["role", "expires_at"])
+    # A current member (an invitation accepted late, say) keeps their role and end date.
     if user.is_external and group.charter and membership.charter_accepted_at is None:
         membership.charter_accepted_at = timezone.now()
         membership.save(update_fields=["charter_accepted_at"])
@@ -115,6 +168,7 @@ def join_group(*, actor: User, group: Group, message: str = "") -> Membership | 
     if policy.can_join_directly(actor, group):
         return _add_member(group, actor)
     if policy.can_request_to_join(actor, group):
+        message = message.replace("\x00", "")
         if len(message) > 500:
             raise ValidationError({"message": _("Le message ne peut dépasser 500 caractères.")})
         existing = group.join_requests.filter(user=actor, status=JoinRequest.Status.PENDING).first()
@@ -160,6 +214,8 @@ def remove_member(*, actor: User, group: Group, user: User) -> None:
         raise ValidationError(_("Cette personne n'est pas membre du groupe."))
     if membership.role == Membership.Role.OWNER and _owners(group) == 1:
         raise ValidationError(_("Un groupe garde toujours au moins un propriétaire."))
+    if membership.role == Membership.Role.OWNER and actor.pk != user.pk:
+        _require_owner(actor, group)
     membership.delete()
 
 
@@ -183,6 +239,8 @@ def change_role(*, actor: User, group: Group, user: User, role: str) -> Membersh
         actor.is_superuser or policy.membership_of(actor, group).role == Membership.Role.OWNER
     ):
         raise ValidationError(_("Seul un propriétaire peut nommer un autre propriétaire."))
+    if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
+        _require_owner(actor, group)
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
@@ -195,11 +253,24 @@ def set_membership_end(*, actor: User, group: Group, user: User, ends_at) -> Mem
     membership = group.memberships.filter(user=user).first()
     if membership is None:
         raise ValidationError(_("Cette personne n'est pas membre du groupe."))
+    if not user.is_external:
+        raise ValidationError(_("Seuls les membres externes ont une date de fin d'accès."))
     if ends_at is not None and ends_at <= timezone.now():
         raise ValidationError({"expires_at": _("La date de fin doit être dans le futur.")})
     membership.expires_at = ends_at
     membership.save(update_fields=["expires_at"])
     return membership
+
+
+def _require_owner(actor: User, group: Group) -> None:
+    """Managers run the group; only an owner removes or demotes another owner."""
+    if actor.is_superuser:
+        return
+    membership = policy.membership_of(actor, group)
+    if membership is None or membership.role != Membership.Role.OWNER:
+        raise ValidationError(
+            _("Seul un propriétaire peut retirer ou rétrograder un propriétaire.")
+        )
 
 
 def _owners(group: Group) -> int:
@@ -220,6 +291,8 @@ def invite(*, actor: User, group: Group, email: str) -> Invitation:
 
     try:
         validate_email(email)
+        if len(email) > Invitation._meta.get_field("email").max_length:
+            raise ValidationError("too long")
     except ValidationError:
         raise ValidationError({"email": _("Adresse e-mail invalide.")}) from None
     existing = User.objects.filter(email__iexact=email).first()
@@ -302,6 +375,11 @@ def create_account_from_invitation(
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise ValidationError(_("Un compte existe déjà : connectez-vous pour accepter."))
     kind = kind_for_invited_newcomer(invitation)
+    if kind == User.Kind.STAFF and invitation.invited_by.kind != User.Kind.STAFF:
+        # Only staff bring in staff (see `invite`): the group was closed to externals since.
+        raise ValidationError(
+            _("Cette invitation ne permet plus de créer un compte : demandez-en une nouvelle.")
+        )
     organisation = None
     if kind == User.Kind.EXTERNAL:
         organisation_name = organisation_name.strip()

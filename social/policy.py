@@ -94,11 +94,16 @@ def can_share(user: User, post: Post, target: Group) -> bool:
 
 
 def can_edit_comment(user: User, comment: Comment) -> bool:
-    return not comment.is_deleted and comment.author_id == user.pk
+    # Only while the author still reads the live post (an external's access may have ended).
+    return (
+        not comment.is_deleted
+        and comment.author_id == user.pk
+        and can_interact(user, comment.post)
+    )
 
 
 def can_delete_comment(user: User, comment: Comment) -> bool:
-    if comment.is_deleted:
+    if comment.is_deleted or not can_view_post(user, comment.post):
         return False
     if comment.author_id == user.pk:
         return True

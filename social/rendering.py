@@ -11,6 +11,11 @@ from markdown_it import MarkdownIt
 MENTION_RE = re.compile(r"(?<![\w.@/])@([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)", re.IGNORECASE)
 # `#cloud`, `#zone-royeux`; not a URL fragment or an HTML entity.
 TOPIC_RE = re.compile(r"(?<![\w&/#])#([^\W_][\w-]{0,48})", re.UNICODE)
+# Parts of the rendered HTML where @ and # are never mentions or topics: code, links, bare
+# URLs (their fragments), and the tags themselves.
+_PROTECTED_RE = re.compile(
+    r"(<code>.*?</code>|<pre>.*?</pre>|<a [^>]*>.*?</a>|https?://[^\s<]+|<[^>]+>)", re.S
+)
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _markdown.enable(["strikethrough", "table"])
@@ -44,12 +49,23 @@ ALLOWED_TAGS = {
 
 
 def mentioned_handles(body: str) -> list[str]:
-    """Handles written as @handle, lower-cased, in order, without repeats."""
-    return list(dict.fromkeys(h.lower().rstrip(".") for h in MENTION_RE.findall(body)))
+    """Handles written as @handle, lower-cased, in order, without repeats.
+
+    Read where `render` links them (outside code, links and URLs), so that nobody is
+    mentioned, or refused, for an @ the reader sees as code.
+    """
+    text = _linkable_text(body)
+    return list(dict.fromkeys(h.lower().rstrip(".") for h in MENTION_RE.findall(text)))
 
 
 def topic_names(body: str) -> list[str]:
-    return list(dict.fromkeys(t.lower() for t in TOPIC_RE.findall(body)))
+    """Topics written as #mot, lower-cased, in order, without repeats (where `render` links)."""
+    return list(dict.fromkeys(t.lower() for t in TOPIC_RE.findall(_linkable_text(body))))
+
+
+def _linkable_text(body: str) -> str:
+    parts = _PROTECTED_RE.split(_markdown.render(body))
+    return " ".join(parts[::2])
 
 
 def render(body: str, *, mention_urls: dict[str, str] | None = None) -> str:
@@ -70,9 +86,7 @@ def render(body: str, *, mention_urls: dict[str, str] | None = None) -> str:
 
 def _link_tokens(html: str, mention_urls: dict[str, str]) -> str:
     """Turn @handles and #topics into links, outside tags, links and code."""
-    parts = re.split(
-        r"(<code>.*?</code>|<pre>.*?</pre>|<a [^>]*>.*?</a>|<[^>]+>)", html, flags=re.S
-    )
+    parts = _PROTECTED_RE.split(html)
     for i, part in enumerate(parts):
         if i % 2:  # a tag, a link or code: left as is
             continue

@@ -1,10 +1,9 @@
 """Reads of posts and feeds, filtered by social.policy, at a constant number of queries."""
 
-import base64
-import binascii
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -33,21 +32,23 @@ class InvalidCursor(ValueError):
     pass
 
 
+# A cursor is `<microseconds since 1970 UTC>_<post id>`. Every string of this shape is a valid
+# cursor (the API states the pattern, so a client or a fuzzer that follows it is never refused);
+# it only points inside the viewer's own filtered feed, so forging one reveals nothing.
+CURSOR_PATTERN = r"^[0-9]{1,16}_[0-9]{1,18}$"
+_CURSOR_RE = re.compile(CURSOR_PATTERN)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def encode_cursor(post: Post) -> str:
-    raw = f"{post.created_at.isoformat()}|{post.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{(post.created_at - _EPOCH) // timedelta(microseconds=1)}_{post.pk}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|")
-        parsed = datetime.fromisoformat(moment)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, int(pk)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise InvalidCursor from None
+    if not _CURSOR_RE.fullmatch(cursor):
+        raise InvalidCursor
+    micros, pk = cursor.split("_")
+    return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
 
 
 def _comment_count() -> Subquery:
@@ -69,10 +70,15 @@ def _detailed(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
             "shared_from__group",
             "best_answer__author",
         )
-        .prefetch_related("topics", "poll_options")
+        .prefetch_related("topics", "poll_options", "mentions")
         .annotate(
             comment_count=Coalesce(_comment_count(), 0),
             is_bookmarked=Exists(Bookmark.objects.filter(user=viewer, post=OuterRef("pk"))),
+            # A share outlives its original's readers (a group turned private, or the share's
+            # group opened to external members later): the original shows only to its readers.
+            shared_readable=Exists(
+                policy.visible_posts(viewer).filter(pk=OuterRef("shared_from_id"))
+            ),
         )
     )
 
@@ -109,6 +115,8 @@ def attach_details(posts: list[Post], viewer: User) -> list[Post]:
             if row["user_id"] == viewer.pk:
                 my_votes[row["post_id"]] = row["option_id"]
     for post in posts:
+        if post.shared_from_id is not None and not getattr(post, "shared_readable", False):
+            post.shared_from = None
         post.reaction_summary = [
             {
                 "kind": kind,
@@ -128,10 +136,15 @@ def attach_details(posts: list[Post], viewer: User) -> list[Post]:
                 viewer, post, has_voted=post.my_vote is not None, managed=managed
             )
             total = sum(votes.get(o.pk, 0) for o in post.poll_options.all())
-            post.poll_total = total
+            # Hidden results are not computed at all, so no page or API can show them by mistake.
+            post.poll_total = total if post.show_results else None
             for option in post.poll_options.all():
-                option.votes_count = votes.get(option.pk, 0)
-                option.percent = round(100 * option.votes_count / total) if total else 0
+                option.votes_count = votes.get(option.pk, 0) if post.show_results else None
+                option.percent = (
+                    (round(100 * option.votes_count / total) if total else 0)
+                    if post.show_results
+                    else None
+                )
     return posts
 
 
@@ -190,7 +203,9 @@ def home_feed(
         | Q(pk__in=Post.mentions.through.objects.filter(user=viewer).values("post_id"))
         | Q(author=viewer)
     )
-    posts = _filtered(_live(viewer).filter(followed), viewer, filter)
+    # "My bookmarks" and "mentions of me" cover every visible post, followed or not.
+    base = _live(viewer) if filter in ("mentions", "bookmarks") else _live(viewer).filter(followed)
+    posts = _filtered(base, viewer, filter)
     return _page(posts, viewer, cursor, size)
 
 
@@ -217,6 +232,11 @@ def group_feed(
 def profile_feed(
     viewer: User, person: User, *, cursor: str | None = None, size: int = PAGE_SIZE
 ) -> FeedPage:
+    from accounts import policy as account_policy
+
+    # Someone the viewer may not see has no profile, hence no profile feed, for them.
+    if not account_policy.can_view_profile(viewer, person):
+        raise Http404
     return _page(_live(viewer).filter(author=person), viewer, cursor, size)
 
 
@@ -237,18 +257,23 @@ def get_post_for(viewer: User, post_id: int) -> Post:
 
 
 def get_comment_for(viewer: User, comment_id: int) -> Comment:
-    comment = (
-        Comment.objects.select_related("post__group", "author")
-        .filter(pk=comment_id, post__in=policy.visible_posts(viewer))
-        .first()
-    )
+    try:
+        comment = (
+            Comment.objects.select_related("post__group", "author")
+            .filter(pk=comment_id, post__in=policy.visible_posts(viewer))
+            .first()
+        )
+    except (ValueError, OverflowError):
+        raise Http404 from None
     if comment is None:
         raise Http404
     return comment
 
 
 def comments_of(viewer: User, post: Post) -> list[Comment]:
-    """The thread of a post the viewer may read (checked by the caller), best answer first."""
+    """The thread of a post the viewer may read, best answer first; 404 otherwise."""
+    if not policy.can_view_post(viewer, post):
+        raise Http404
     comments = list(
         post.comments.select_related("author__organisation")
         .annotate(
@@ -267,6 +292,8 @@ def comments_of(viewer: User, post: Post) -> list[Comment]:
 
 
 def get_topic(viewer: User, name: str) -> Topic:
+    if "\x00" in name:  # PostgreSQL cannot even compare it: the query would fail
+        raise Http404
     topic = Topic.objects.filter(name=name.lower()[:50]).first()
     if topic is None or not _live(viewer).filter(topics=topic).exists():
         raise Http404
@@ -283,9 +310,10 @@ def trending_topics(viewer: User, *, days: int = 7, limit: int = 8) -> list[Topi
 
 
 def revisions_of(viewer: User, post: Post):
-    if not policy.can_view_post(viewer, post):
+    # A deleted post's last text is kept for audit (administrators), not for its readers.
+    if not policy.can_view_post(viewer, post) or (post.is_deleted and not viewer.is_superuser):
         raise Http404
-    return post.revisions.select_related("edited_by").order_by("-created_at", "-id")
+    return post.revisions.select_related("edited_by__organisation").order_by("-created_at", "-id")
 
 
 def is_following(
@@ -296,3 +324,60 @@ def is_following(
     topic: Topic | None = None,
 ) -> bool:
     return Follow.objects.filter(follower=viewer, user=user, group=group, topic=topic).exists()
+
+
+MENTION_QUERY_MAX_LENGTH = 50
+MENTION_CANDIDATES = 8
+
+
+def mention_candidates(
+    author: User, *, group: Group | None, query: str, limit: int = MENTION_CANDIDATES
+) -> list[User]:
+    """The composer's @mention suggestions: people `author` may see who could read the post.
+
+    Mirrors groups.policy.readable_groups for one group (members with access today, external
+    members only where the group is open to them, staff and elected in a public group) and
+    social.policy.can_view_post for profile posts (staff and elected only).
+    """
+    from accounts import policy as account_policy
+    from groups.models import Membership
+
+    query = query.replace("\x00", "").strip().lstrip("@")[:MENTION_QUERY_MAX_LENGTH]
+    if not query:
+        return []
+    internal = [User.Kind.STAFF, User.Kind.ELECTED]
+    people = account_policy.visible_people(author).exclude(pk=author.pk)
+    if group is None:
+        people = people.filter(kind__in=internal)
+    else:
+        members = Membership.objects.filter(group=group).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        )
+        if not group.open_to_external:
+            members = members.exclude(user__kind=User.Kind.EXTERNAL)
+        readers = Q(pk__in=members.values("user_id"))
+        if group.visibility == Group.Visibility.PUBLIC:
+            readers |= Q(kind__in=internal)
+        people = people.filter(readers).exclude(kind=User.Kind.CITIZEN)
+    return list(
+        people.filter(Q(handle__istartswith=query) | Q(display_name__icontains=query))
+        .select_related("organisation")
+        .order_by("display_name", "id")[:limit]
+    )
+
+
+def reactors_of(viewer: User, post: Post) -> dict[str, list[User]]:
+    """Who reacted to a post, per kind of reaction: only the people `viewer` may see."""
+    from accounts import policy as account_policy
+
+    if not policy.can_view_post(viewer, post):
+        raise Http404
+    visible = account_policy.visible_people(viewer).values("pk")
+    reactors: dict[str, list[User]] = defaultdict(list)
+    for reaction in (
+        Reaction.objects.filter(post=post, user__in=visible)
+        .select_related("user__organisation")
+        .order_by("created_at", "id")
+    ):
+        reactors[reaction.kind].append(reaction.user)
+    return dict(reactors)

@@ -116,7 +116,8 @@ def create_post(
 
 
 def _poll_options(options: list[str] | None) -> list[str]:
-    cleaned = [o.replace("\x00", "").strip() for o in (options or []) if o and o.strip()]
+    cleaned = [o.replace("\x00", "").strip() for o in (options or []) if o]
+    cleaned = [o for o in cleaned if o]  # blank answers (NUL-only ones too) are dropped
     if not POLL_MIN_OPTIONS <= len(cleaned) <= POLL_MAX_OPTIONS:
         raise ValidationError({"poll_options": _("Un sondage propose de 2 à 10 réponses.")})
     if any(len(o) > POLL_OPTION_MAX_LENGTH for o in cleaned):
@@ -128,7 +129,7 @@ def _poll_options(options: list[str] | None) -> list[str]:
 
 @transaction.atomic
 def edit_post(*, actor: User, post: Post, body: str) -> Post:
-    post = Post.objects.select_for_update().select_related("group").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("group").get(pk=post.pk)
     if not policy.can_edit_post(actor, post):
         raise PermissionDenied
     body = _clean_body(body, limit=POST_MAX_LENGTH)
@@ -148,7 +149,7 @@ def edit_post(*, actor: User, post: Post, body: str) -> Post:
 @transaction.atomic
 def delete_post(*, actor: User, post: Post) -> Post:
     """A tombstone: the text goes, the thread's structure stays for audit."""
-    post = Post.objects.select_for_update().select_related("group").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("group").get(pk=post.pk)
     if not policy.can_delete_post(actor, post):
         raise PermissionDenied
     if post.body:
@@ -197,6 +198,8 @@ def delete_comment(*, actor: User, comment: Comment) -> Comment:
     comment.body = comment.body_html = ""
     comment.save(update_fields=["deleted_at", "body", "body_html"])
     comment.mentions.clear()
+    # A question whose best answer is withdrawn is open again.
+    Post.objects.filter(pk=comment.post_id, best_answer=comment).update(best_answer=None)
     return comment
 
 
@@ -213,6 +216,8 @@ def react(
     comment: Comment | None = None,
     kind: str = Reaction.Kind.LIKE,
 ) -> None:
+    if (post is None) == (comment is None):
+        raise ValidationError(_("Réagissez à une publication ou à un commentaire."))
     target_post = post if post is not None else comment.post
     if not policy.can_interact(actor, target_post) or (comment is not None and comment.is_deleted):
         raise PermissionDenied
@@ -250,11 +255,16 @@ def unbookmark(*, actor: User, post: Post) -> None:
 @transaction.atomic
 def vote(*, actor: User, post: Post, option_id: int) -> PollVote:
     """One vote per person, changeable until the poll closes."""
+    # Locked and read afresh: a poll closed since the page was loaded takes no more votes.
+    post = Post.objects.select_for_update(of=("self",)).select_related("group").get(pk=post.pk)
     if post.kind != Post.Kind.POLL or not policy.can_interact(actor, post):
         raise PermissionDenied
     if not post.poll_is_open:
         raise ValidationError(_("Ce sondage est clos."))
-    option = post.poll_options.filter(pk=option_id).first()
+    try:
+        option = post.poll_options.filter(pk=int(option_id)).first()
+    except (TypeError, ValueError, OverflowError):
+        option = None
     if option is None:
         raise ValidationError({"option": _("Cette réponse n'appartient pas au sondage.")})
     existing = PollVote.objects.select_for_update().filter(post=post, user=actor).first()
@@ -277,7 +287,9 @@ def close_poll(*, actor: User, post: Post) -> Post:
 
 @transaction.atomic
 def choose_best_answer(*, actor: User, comment: Comment) -> Post:
-    post = Post.objects.select_for_update().select_related("group").get(pk=comment.post_id)
+    post = (
+        Post.objects.select_for_update(of=("self",)).select_related("group").get(pk=comment.post_id)
+    )
     if not policy.can_choose_best_answer(actor, post):
         raise PermissionDenied
     if comment.is_deleted:
@@ -307,6 +319,8 @@ def follow(
 ) -> Follow:
     from groups import policy as group_policy
 
+    if sum(target is not None for target in (user, group, topic)) != 1:
+        raise ValidationError(_("Suivez une personne, un groupe ou un sujet."))
     if user is not None and (
         user.pk == actor.pk or not account_policy.can_view_profile(actor, user)
     ):

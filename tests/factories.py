@@ -41,3 +41,31 @@ class UserFactory(factory.django.DjangoModelFactory):
     def verified_email(self, create, extracted, **kwargs):
         if create:
             EmailAddress.objects.create(user=self, email=self.email, primary=True, verified=True)
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    """A public group; its creator is its owner unless `owner=False`."""
+
+    class Meta:
+        model = "groups.Group"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Groupe {n}")
+    slug = factory.Sequence(lambda n: f"groupe-{n}")
+    description = "Un groupe de travail de l'agence."
+    visibility = "public"
+    created_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def owner(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            MembershipFactory(group=self, user=self.created_by, role="owner")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "groups.Membership"
+
+    group = factory.SubFactory(GroupFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "member"
