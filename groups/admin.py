@@ -18,6 +18,7 @@ class MembershipInline(ReadOnlyMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ["user", "role", "joined_at", "expires_at", "charter_accepted_at"]
+    readonly_fields = fields
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

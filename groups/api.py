@@ -50,7 +50,10 @@ def _id():
 
 def _listed(viewer: User, group_id: int) -> Group:
     """The group with the counts and the viewer's standing that `GroupOut` shows."""
-    return selectors.groups_for_listing(viewer).get(pk=group_id)
+    group = selectors.groups_for_listing(viewer).filter(pk=group_id).first()
+    if group is None:  # an administrator made a group they are not in unlisted
+        raise Http404
+    return group
 
 
 def _group(request: HttpRequest, slug: str) -> Group:

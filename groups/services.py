@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -50,7 +51,10 @@ def _clean_texts(group: Group) -> None:
         limit = Group._meta.get_field(name).max_length
         if len(getattr(group, name) or "") > limit:
             raise ValidationError(
-                {name: _("%(limit)s caractères au plus.") % {"limit": f"{limit:,}".replace(",", " ")}}
+                {
+                    name: _("%(limit)s caractères au plus.")
+                    % {"limit": f"{limit:,}".replace(",", " ")}
+                }
             )
 
 
@@ -85,7 +89,9 @@ def update_group(*, actor: User, group: Group, data: dict[str, Any]) -> Group:
         raise ValidationError({"name": _("Le nom du groupe est obligatoire.")})
     if (
         not group.open_to_external
-        and group.memberships.filter(user__kind=User.Kind.EXTERNAL).exists()
+        and group.memberships.filter(user__kind=User.Kind.EXTERNAL)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .exists()
     ):
         raise ValidationError(
             {
@@ -381,8 +387,9 @@ def create_account_from_invitation(
             _("Cette invitation ne permet plus de créer un compte : demandez-en une nouvelle.")
         )
     organisation = None
+    display_name = display_name.replace("\x00", "")  # PostgreSQL refuses NUL characters
     if kind == User.Kind.EXTERNAL:
-        organisation_name = organisation_name.strip()
+        organisation_name = organisation_name.replace("\x00", "").strip()
         if not organisation_name:
             raise ValidationError({"organisation": _("Indiquez votre organisation.")})
         if len(organisation_name) > 150:

@@ -290,10 +290,10 @@ def _target(request: HttpRequest, payload: FollowIn) -> dict[str, User | Group |
     return {"topic": selectors.get_topic(request.auth, payload.topic.removeprefix("#"))}
 
 
-def _follow_out(target: dict, *, following: bool) -> dict:
+def _follow_out(target: dict) -> dict:
     user, group, topic = target.get("user"), target.get("group"), target.get("topic")
     return {
-        "following": following,
+        "following": True,
         "user_id": user.pk if user else None,
         "group": group.slug if group else None,
         "topic": topic.name if topic else None,
@@ -305,7 +305,7 @@ def follow(request: HttpRequest, payload: FollowIn) -> dict:
     """Follow one person (`user_id`), one group (`group`, its slug) or one topic (`topic`)."""
     target = _target(request, payload)
     services.follow(actor=request.auth, **target)
-    return _follow_out(target, following=True)
+    return _follow_out(target)
 
 
 @router.delete("/follows", response={204: None})

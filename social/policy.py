@@ -96,9 +96,7 @@ def can_share(user: User, post: Post, target: Group) -> bool:
 def can_edit_comment(user: User, comment: Comment) -> bool:
     # Only while the author still reads the live post (an external's access may have ended).
     return (
-        not comment.is_deleted
-        and comment.author_id == user.pk
-        and can_interact(user, comment.post)
+        not comment.is_deleted and comment.author_id == user.pk and can_interact(user, comment.post)
     )
 
 

@@ -5,7 +5,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -62,45 +70,39 @@ def _comment_count() -> Subquery:
 
 
 def _detailed(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
-    return (
-        posts.select_related(
-            "author__organisation",
-            "group",
-            "shared_from__author__organisation",
-            "shared_from__group",
-            "best_answer__author",
-        )
-        .prefetch_related("topics", "poll_options", "mentions")
-        .annotate(
-            comment_count=Coalesce(_comment_count(), 0),
-            is_bookmarked=Exists(Bookmark.objects.filter(user=viewer, post=OuterRef("pk"))),
-            # A share outlives its original's readers (a group turned private, or the share's
-            # group opened to external members later): the original shows only to its readers.
-            shared_readable=Exists(
-                policy.visible_posts(viewer).filter(pk=OuterRef("shared_from_id"))
-            ),
-        )
+    return posts.select_related(
+        "author__organisation",
+        "group",
+        "shared_from__author__organisation",
+        "shared_from__group",
+        "best_answer__author",
+    ).annotate(
+        comment_count=Coalesce(_comment_count(), 0),
+        is_bookmarked=Exists(Bookmark.objects.filter(user=viewer, post=OuterRef("pk"))),
+        # A share outlives its original's readers (a group turned private, or the share's
+        # group opened to external members later): the original shows only to its readers.
+        shared_readable=Exists(policy.visible_posts(viewer).filter(pk=OuterRef("shared_from_id"))),
     )
 
 
 def attach_details(posts: list[Post], viewer: User) -> list[Post]:
-    """Reaction summaries and poll results for a page of posts: two queries, whatever its size."""
+    """Topics, mentions, reactions and poll results for a page of posts (with its pinned
+    ones): six queries at most, whatever its size."""
     ids = [p.pk for p in posts]
     if not ids:
         return posts
+    prefetch_related_objects(posts, "topics", "poll_options", "mentions")
     counts: dict[int, dict[str, int]] = defaultdict(dict)
+    mine: dict[int, set[str]] = defaultdict(set)
     for row in (
         Reaction.objects.filter(post_id__in=ids)
         .values("post_id", "kind")
-        .annotate(n=Count("*"))
+        .annotate(n=Count("*"), n_mine=Count("pk", filter=Q(user_id=viewer.pk)))
         .order_by()
     ):
         counts[row["post_id"]][row["kind"]] = row["n"]
-    mine: dict[int, set[str]] = defaultdict(set)
-    for post_id, kind in Reaction.objects.filter(post_id__in=ids, user=viewer).values_list(
-        "post_id", "kind"
-    ):
-        mine[post_id].add(kind)
+        if row["n_mine"]:
+            mine[row["post_id"]].add(row["kind"])
     managed = policy.managed_group_ids(viewer)
     poll_ids = [p.pk for p in posts if p.kind == Post.Kind.POLL]
     votes: dict[int, int] = {}
@@ -148,7 +150,13 @@ def attach_details(posts: list[Post], viewer: User) -> list[Post]:
     return posts
 
 
-def _page(posts: QuerySet[Post], viewer: User, cursor: str | None, size: int) -> FeedPage:
+def _page(
+    posts: QuerySet[Post],
+    viewer: User,
+    cursor: str | None,
+    size: int,
+    pinned: QuerySet[Post] | None = None,
+) -> FeedPage:
     size = max(1, min(size, MAX_PAGE_SIZE))
     if cursor:
         moment, pk = decode_cursor(cursor)
@@ -156,8 +164,11 @@ def _page(posts: QuerySet[Post], viewer: User, cursor: str | None, size: int) ->
     rows = list(_detailed(posts, viewer).order_by("-created_at", "-pk")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    attach_details(rows, viewer)
-    return FeedPage(posts=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else None)
+    on_top = [] if pinned is None else list(_detailed(pinned, viewer).order_by("-created_at")[:5])
+    attach_details(rows + on_top, viewer)  # one batch of detail queries for both lists
+    return FeedPage(
+        posts=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else None, pinned=on_top
+    )
 
 
 def _filtered(posts: QuerySet[Post], viewer: User, filter: str) -> QuerySet[Post]:
@@ -220,13 +231,13 @@ def group_feed(
     if not group_policy.can_read_group(viewer, group):
         raise Http404
     posts = _filtered(_live(viewer).filter(group=group), viewer, filter)
-    page = _page(posts, viewer, cursor, size)
-    if not cursor:
-        pinned = posts.filter(kind=Post.Kind.ANNOUNCEMENT, pinned_until__gt=timezone.now())
-        page.pinned = attach_details(
-            list(_detailed(pinned, viewer).order_by("-created_at")[:5]), viewer
-        )
-    return page
+    # Pinned announcements head the first page only.
+    pinned = (
+        None
+        if cursor
+        else posts.filter(kind=Post.Kind.ANNOUNCEMENT, pinned_until__gt=timezone.now())
+    )
+    return _page(posts, viewer, cursor, size, pinned=pinned)
 
 
 def profile_feed(

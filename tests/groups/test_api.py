@@ -225,10 +225,9 @@ def test_join_answers_200_for_a_public_group_and_202_for_a_private_one(elected, 
     error(post(client, f"{API}/{private.slug}/join", {"role": "owner"}), 422)
 
 
-def test_join_is_403_for_an_unlisted_group_one_can_see(staff, make_group, make_user):
+def test_an_unlisted_group_one_has_left_is_404_like_any_hidden_group(staff, make_group):
     group = make_group(Group.Visibility.UNLISTED, members=(staff,))
     services.leave_group(actor=staff, group=group)
-    # Now invisible: 404, like any unknown group.
     error(post(api_client(staff), f"{API}/{group.slug}/join"), 404)
 
 

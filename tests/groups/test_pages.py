@@ -106,6 +106,43 @@ def test_members_open_every_tab_of_their_group(people, make_group, client_for, k
     )
 
 
+def test_a_private_group_shows_its_header_and_a_request_button_to_non_members(
+    staff, make_group, client_for
+):
+    group = make_group(Group.Visibility.PRIVATE, description="Aménagement de la zone")
+    response = client_for(staff).get(f"/groupes/{group.slug}/membres/")
+    assert response.status_code == 403
+    assert "Contenu réservé aux membres" in page(response)
+    assert "Aménagement de la zone" in page(response)
+    assert f'action="/groupes/{group.slug}/rejoindre/"' in page(response)
+    assert group.created_by.display_name not in page(response)  # no member list
+
+
+def test_the_about_page_tells_visibility_creator_date_and_charter(owner, make_group, client_for):
+    group = make_group(
+        Group.Visibility.PUBLIC, owner=owner, open_to_external=True, charter="Pas de fuite."
+    )
+    about = page(client_for(owner).get(f"/groupes/{group.slug}/a-propos/"))
+    assert "Olivia Propriétaire" in about
+    assert "Pas de fuite." in about
+    assert "tous les agents et élus le voient" in about
+    assert "Créé le" in about
+
+
+def test_administrators_read_groups_in_the_admin(make_user, make_group, client_for, elected):
+    group = make_group(Group.Visibility.PRIVATE)
+    services.join_group(actor=elected, group=group)
+    client = client_for(make_user(User.Kind.STAFF, is_staff=True, is_superuser=True))
+    for url in (
+        "/admin/groups/group/",
+        f"/admin/groups/group/{group.pk}/change/",
+        "/admin/groups/joinrequest/",
+        "/admin/groups/invitation/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/groups/group/add/").status_code == 403
+
+
 def test_an_external_member_sees_only_their_groups_and_404_for_the_others(
     external, make_group, client_for
 ):

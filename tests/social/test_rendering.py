@@ -205,3 +205,29 @@ def test_mentions_and_topics_next_to_each_other_both_link():
     html = render("@marie #cloud", MARIE)
     assert 'class="mention"' in html
     assert 'class="topic"' in html
+
+
+SAMPLES = [
+    "**@marie** et _#cloud_",
+    "# Titre #cloud\n\n> @marie cité",
+    "- @marie\n- #emploi\n- `@olivier #code`",
+    "| a | b |\n|---|---|\n| @marie | #cloud |",
+    "Voir https://example.com/#x et [@olivier](https://example.com) puis @marie.",
+    "```\n@olivier #code\n```\n\n@marie #implantation",
+    "(@marie) [#cloud] «#économie» @olivier, #zone-royeux!",
+]
+
+
+@pytest.mark.parametrize("body", SAMPLES)
+def test_what_is_linked_is_exactly_what_is_recorded(body):
+    """Mentions and topics recorded on a post are the ones its readers see as links."""
+    handles = rendering.mentioned_handles(body)
+    urls = {handle: f"/annuaire/{handle}/" for handle in ["marie", "olivier", *handles]}
+    html = render(body, urls)
+    linked_handles = re.findall(r'class="mention" href="/annuaire/([^/]+)/"', html)
+    assert sorted(set(linked_handles)) == sorted(handles)
+    linked_topics = re.findall(r'class="topic" href="/sujets/([^/]+)/"', html)
+    expected = [
+        reverse("social:topic", args=[t]).split("/")[2] for t in rendering.topic_names(body)
+    ]
+    assert sorted(set(linked_topics)) == sorted(expected)

@@ -1,4 +1,4 @@
-"""Every write of groups and social: its rules, its bad input, and that a refusal changes nothing."""
+"""Every write of groups and social: its rules, its bad input; a refusal changes nothing."""
 
 from datetime import timedelta
 
@@ -149,7 +149,11 @@ def test_a_poll_needs_2_to_10_distinct_options_of_at_most_200_characters(
     error = refused(
         ValidationError,
         lambda: services.create_post(
-            author=owner, group=public, body="Votre avis ?", kind=Post.Kind.POLL, poll_options=options
+            author=owner,
+            group=public,
+            body="Votre avis ?",
+            kind=Post.Kind.POLL,
+            poll_options=options,
         ),
     )
     assert "poll_options" in error.message_dict
@@ -467,9 +471,7 @@ def test_a_vote_for_an_option_of_another_poll_or_none_is_refused(world, member, 
         "unknown": 987_654_321,
         "text": "abc",
     }[option]
-    refused(
-        ValidationError, lambda: services.vote(actor=member, post=poll, option_id=option_id)
-    )
+    refused(ValidationError, lambda: services.vote(actor=member, post=poll, option_id=option_id))
 
 
 def test_voting_on_a_post_that_is_no_poll_is_refused(world, member, refused):
@@ -484,7 +486,8 @@ def test_only_the_author_or_a_manager_closes_a_poll(world, member, refused):
     poll = world.posts["public_poll"]
     refused(PermissionDenied, lambda: services.close_poll(actor=member, post=poll))
     refused(
-        PermissionDenied, lambda: services.close_poll(actor=world.users["staff_outsider"], post=poll)
+        PermissionDenied,
+        lambda: services.close_poll(actor=world.users["staff_outsider"], post=poll),
     )
 
 
@@ -524,7 +527,7 @@ def test_nobody_else_marks_the_best_answer(world, question, refused, chooser):
 
 
 def test_a_deleted_comment_cannot_become_the_best_answer(world, question, refused):
-    post, answer = question
+    _post, answer = question
     services.delete_comment(actor=world.users["staff_outsider"], comment=answer)
     answer.refresh_from_db()
     refused(
@@ -946,16 +949,14 @@ def invite(world, django_capture_on_commit_callbacks):
     return send
 
 
-def test_an_invitation_is_mailed_after_commit_with_a_single_use_link(
-    world, invite):
+def test_an_invitation_is_mailed_after_commit_with_a_single_use_link(world, invite):
     invitation, token = invite(" Nouvelle@Startup.test ")
     assert invitation.email == "nouvelle@startup.test"
     assert mail.outbox[-1].to == ["nouvelle@startup.test"]
     assert token not in invitation.digest
 
 
-def test_a_newcomer_invited_to_le_garage_becomes_an_external_member(
-    world, invite):
+def test_a_newcomer_invited_to_le_garage_becomes_an_external_member(world, invite):
     invitation, token = invite("nouvelle@startup.test")
     assert group_services.kind_for_invited_newcomer(invitation) == User.Kind.EXTERNAL
     user = group_services.create_account_from_invitation(
@@ -970,8 +971,7 @@ def test_a_newcomer_invited_to_le_garage_becomes_an_external_member(
     assert not group_policy.can_see_group(user, world.groups["public"])
 
 
-def test_staff_invite_a_newcomer_colleague_into_an_internal_group(
-    world, invite):
+def test_staff_invite_a_newcomer_colleague_into_an_internal_group(world, invite):
     invitation, token = invite("collegue@agence.test", group="private")
     assert group_services.kind_for_invited_newcomer(invitation) == User.Kind.STAFF
     user = group_services.create_account_from_invitation(
@@ -991,8 +991,7 @@ def test_only_staff_invite_a_newcomer_into_an_internal_group(world, refused):
     )
 
 
-def test_an_invitation_of_a_non_staff_manager_never_creates_a_staff_account(
-    world, refused, invite):
+def test_an_invitation_of_a_non_staff_manager_never_creates_a_staff_account(world, refused, invite):
     """Invited into Le Garage by its external manager, then the group closes to externals."""
     manager = world.users["external_member"]
     Membership.objects.filter(user=manager).update(role="manager")
@@ -1047,8 +1046,7 @@ def test_an_unknown_invitation_token_is_refused(world, refused, token):
     )
 
 
-def test_accepting_an_invitation_never_demotes_an_owner(
-    world, owner, refused, invite):
+def test_accepting_an_invitation_never_demotes_an_owner(world, owner, refused, invite):
     """An invitation sent before the person became owner of the group, accepted afterwards."""
     staff, private = world.users["staff_outsider"], world.groups["private"]
     _invitation, token = invite(staff.email, group="private")
@@ -1107,8 +1105,7 @@ def test_only_managers_invite(world, member, refused):
     )
 
 
-def test_an_expired_external_member_is_welcomed_back_by_a_new_invitation(
-    world, invite):
+def test_an_expired_external_member_is_welcomed_back_by_a_new_invitation(world, invite):
     user = world.users["external_expired"]
     _invitation, token = invite(user.email)
     group_services.accept_invitation(actor=user, token=token)
@@ -1138,9 +1135,7 @@ def test_an_expired_external_member_is_welcomed_back_by_a_new_invitation(
         ),
     ],
 )
-def test_a_newcomer_s_bad_account_form_is_refused(
-    world, refused, invite, fields, key
-):
+def test_a_newcomer_s_bad_account_form_is_refused(world, refused, invite, fields, key):
     _invitation, token = invite("nina@startup.test")
     users = User.objects.count()
     error = refused(
@@ -1150,6 +1145,18 @@ def test_a_newcomer_s_bad_account_form_is_refused(
     if key:
         assert key in error.message_dict
     assert User.objects.count() == users
+
+
+def test_nul_characters_never_reach_a_newcomer_s_account(world, invite):
+    _invitation, token = invite("nina@startup.test")
+    user = group_services.create_account_from_invitation(
+        token=token,
+        display_name="Ni\x00na",
+        password="un-mot-de-passe-solide-42",
+        organisation_name="Vi\x00gne",
+    )
+    user.refresh_from_db()
+    assert (user.display_name, user.organisation.name) == ("Nina", "Vigne")
 
 
 # --- Counts that services keep right --------------------------------------------------------
