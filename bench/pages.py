@@ -22,6 +22,7 @@ class Measure:
     queries: int
     requests: int
     result_count: int | None = None
+    sql: tuple[str, ...] = ()  # the queries of the counted request
 
 
 def measure(
@@ -59,6 +60,7 @@ def measure_call(label: str, call: Callable[[], object], *, requests: int = REQU
         p95=stats["p95"],
         queries=len(queries.captured_queries),
         requests=requests,
+        sql=tuple(q["sql"] for q in queries.captured_queries),
     )
 
 

@@ -2,6 +2,8 @@
 
 import os
 import platform
+import re
+from collections import Counter
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -186,6 +188,7 @@ def render(facts: dict, results: Results) -> str:
         "other, each send a few Redis round trips: its cost grows with the number of "
         "recipients and is paid by the request that publishes.",
         "",
+        *(feeds_section(results.feeds) if results.feeds else []),
         "## What the figures mean",
         "",
         "- They measure the application's own work on one core at a time: an upper bound on "
@@ -369,50 +372,168 @@ def feeds_section(feeds: FeedResults) -> list[str]:
             "reads without the page or the endpoint.",
         ]
     if feeds.plans:
-        lines += ["", "### The slowest queries, explained", ""]
-        for plan in feeds.plans:
+        lines += [
+            "",
+            "### The slowest queries, explained",
+            "",
+            "For the requests with the highest p95, their slowest query is run again under "
+            "`EXPLAIN (ANALYZE, BUFFERS)` (the plan below leaves out buffer and cache lines).",
+            "",
+        ]
+        for number, plan in enumerate(feeds.plans, start=1):
             lines += [
-                f"The slowest query of the request with the highest p95 — {plan.label} — "
-                f"runs in {plan.query_ms:.1f} ms under `EXPLAIN (ANALYZE, BUFFERS)`:",
+                f"{number}. {plan.label}: {plan.query_ms:.1f} ms.",
                 "",
                 "```",
-                *_trimmed(plan.plan.splitlines(), 45),
+                *_trimmed(_plan_lines(plan.plan), 60),
                 "```",
                 "",
             ]
+    lines += _suggestions(feeds)
     return lines
 
 
+def _suggestions(feeds: FeedResults) -> list[str]:
+    lines = [
+        "### Suggestions, tried here",
+        "",
+        "The slow plans point at two changes outside the application code. Each is tried on "
+        "the throwaway database, on top of the previous one, and the API requests are "
+        "measured again (same method):",
+        "",
+        "1. **A partial index for pinned announcements.** `group_feed` reads the pinned "
+        "announcements of the first page with `kind = 'announcement' AND pinned_until > now()` "
+        "in one group; no index covers that, so PostgreSQL reads every post of the group "
+        "(a bitmap scan of `social_post.group_id`): its cost grows with the group. In "
+        "`social.models.Post.Meta.indexes`:",
+        "",
+        "   ```python",
+        "   models.Index(",
+        '       fields=["group", "pinned_until"],',
+        '       condition=Q(kind="announcement", deleted_at__isnull=True),',
+        '       name="post_pinned",',
+        "   )",
+        "   ```",
+        "",
+        "   which is, in SQL: `CREATE INDEX post_pinned ON social_post (group_id, pinned_until) "
+        "WHERE kind = 'announcement' AND deleted_at IS NULL;`",
+        "2. **No parallel query for the web application's connections.** The home feed's "
+        "filter (an OR of subqueries: followed groups, people, topics, mentions) is hard to "
+        "estimate; when PostgreSQL overestimates the rows it plans a parallel scan (`Gather "
+        "Merge`), and starting two workers costs more than the ~1 ms the query needs. Feeds "
+        "and pages are short queries: `max_parallel_workers_per_gather = 0` for the "
+        "application's role (`ALTER ROLE <role> SET max_parallel_workers_per_gather = 0;`) "
+        "or its connections (`DATABASES['default']['OPTIONS'] = {'options': "
+        "'-c max_parallel_workers_per_gather=0'}`) keeps parallel query for reports and "
+        "exports run under another role.",
+        "",
+    ]
+    tried = [(s, state, rows) for s, state, rows in feeds.what_if if state == "tried"]
+    for suggestion, state, _rows in feeds.what_if:
+        if state != "tried":
+            lines.append(f"- {suggestion.label[0].upper()}{suggestion.label[1:]}: {state}.")
+    if not tried:
+        return [*lines, ""]
+    before = {
+        (r.viewer, r.feed, r.page): r
+        for r in feeds.rows
+        if r.through == "API" and r.measure and "limit" not in r.page
+    }
+    header = "| API request | now: median ms | p95 ms |"
+    rule = "|---|---:|---:|"
+    for number in range(1, len(tried) + 1):
+        header += f" + {'1' if number == 1 else f'1–{number}'}: median ms | p95 ms |"
+        rule += "---:|---:|"
+    lines += [header, rule]
+    for key, row in before.items():
+        cells = [f"{ms(row.measure.median)}", f"{ms(row.measure.p95)}"]
+        for _suggestion, _state, rows in tried:
+            again = next((r for r in rows if (r.viewer, r.feed, r.page) == key), None)
+            if again is None or again.measure is None:
+                cells += ["", ""]
+            else:
+                cells += [ms(again.measure.median), ms(again.measure.p95)]
+        viewer, feed, page = key
+        lines.append(f"| {viewer}, {feed.lower()} feed, {page} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _plan_lines(plan: str) -> list[str]:
+    noise = ("Buffers:", "Cache Key:", "Cache Mode:", "Hits:", "Heap Fetches:", "Worker ")
+    return [line for line in plan.splitlines() if not line.strip().startswith(noise)]
+
+
+# Queries that depend on what a page holds, not on how many posts it holds.
+CONTENT_QUERIES = {
+    "social_pollvote": "the poll results, read only when the page holds a poll",
+    "social_post": "the pinned announcements, read on a group feed's first page only",
+}
+
+
 def _query_constancy(feeds: FeedResults, too_many: list[str]) -> list[str]:
-    """Compare the query counts of the same feed, viewer and path across pages and sizes."""
-    counts: dict[tuple[str, str, str], set[int]] = {}
+    """Compare the queries of one feed, viewer and path across pages and page sizes."""
+    groups: dict[tuple[str, str, str], list] = {}
     for row in feeds.rows:
         if row.measure is not None and row.through != "HTML page":
-            counts.setdefault((row.viewer, row.feed, row.through), set()).add(row.measure.queries)
-    varying = [
-        f"{viewer}, {feed.lower()} feed, {through} ({', '.join(map(str, sorted(c)))})"
-        for (viewer, feed, through), c in counts.items()
-        if len(c) > 1
-    ]
+            groups.setdefault((row.viewer, row.feed, row.through), []).append(row)
+    explained, unexplained = set(), []
+    for (viewer, feed, through), rows in groups.items():
+        fewest = min(rows, key=lambda r: r.measure.queries)
+        for row in rows:
+            extra = _tables(row.measure.sql) - _tables(fewest.measure.sql)
+            for table in extra:
+                if table in CONTENT_QUERIES:
+                    explained.add(table)
+                else:
+                    unexplained.append(
+                        f"{viewer}, {feed.lower()} feed, {through}, {row.page} "
+                        f"(+{extra[table]} on `{table}`)"
+                    )
     highest = max((r.measure.queries for r in feeds.rows if r.measure), default=0)
     lines = []
     if too_many:
-        lines.append(f"**More than {TARGET_QUERIES} queries:** " + "; ".join(too_many) + ". ")
+        lines.append(f"**More than {TARGET_QUERIES} queries:** " + "; ".join(too_many) + ".")
     else:
         lines.append(f"At most {highest} queries per request (target: {TARGET_QUERIES}).")
-    if varying:
+    if unexplained:
         lines.append(
-            "**Query counts differ between pages or page sizes** for: " + "; ".join(varying) + "."
+            "**Query counts grow between pages or page sizes** for: "
+            + "; ".join(unexplained)
+            + ": some work is done per post or per page."
         )
     else:
         lines.append(
             f"Through the API and the selector, the first page, page {feeds.deep_page} and a "
-            f"page of {MAX_PAGE_SIZE} posts cost the same number of queries: nothing is "
-            "done per post. (The HTML first page and the htmx fragment of later pages are "
-            "different responses: the first page adds the composer, the trending topics and "
-            "the group header.)"
+            f"page of {MAX_PAGE_SIZE} posts cost the same queries, nothing is done per post"
+            + (
+                "; the only differences come from what a page holds: "
+                + "; ".join(CONTENT_QUERIES[t] for t in sorted(explained))
+                if explained
+                else ""
+            )
+            + ". The HTML first page and the htmx fragment of later pages are different "
+            "responses (the first page adds the composer, the trending topics or the group "
+            "header)."
         )
     return [" ".join(lines)]
+
+
+def _tables(queries: tuple[str, ...]) -> Counter:
+    """How many queries read each table (the one after the outermost FROM)."""
+    return Counter(filter(None, (_main_table(sql) for sql in queries)))
+
+
+def _main_table(sql: str) -> str | None:
+    depth = 0
+    for position, char in enumerate(sql):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and sql.startswith(' FROM "', position):
+            match = re.match(r' FROM "(\w+)"', sql[position:])
+            return match.group(1) if match else None
+    return None
 
 
 def _trimmed(lines: list[str], limit: int) -> list[str]:

@@ -5,15 +5,20 @@ import re
 from playwright.sync_api import expect
 
 from accounts.models import User
-from groups.models import Group, Membership
-from tests.factories import GroupFactory, MembershipFactory, PASSWORD
+from tests.factories import PASSWORD, GroupFactory, MembershipFactory
 
 
-def test_a_manager_goes_through_every_group_page(page, login, visit, assert_accessible, make_user, staff, external):
+def test_a_manager_goes_through_every_group_page(
+    page, login, visit, assert_accessible, make_user, staff, external
+):
     owner = staff
     garage = GroupFactory(
-        name="Le Garage — incubateur", slug="le-garage", visibility="private", open_to_external=True,
-        charter="Discrétion sur les projets des start-up.", created_by=owner,
+        name="Le Garage — incubateur",
+        slug="le-garage",
+        visibility="private",
+        open_to_external=True,
+        charter="Discrétion sur les projets des start-up.",
+        created_by=owner,
     )
     MembershipFactory(group=garage, user=external)
     GroupFactory(name="Foire de Hanovre 2026", slug="foire", created_by=make_user(User.Kind.STAFF))
@@ -37,7 +42,9 @@ def test_a_manager_goes_through_every_group_page(page, login, visit, assert_acce
 
     visit("/groupes/")
     page.get_by_role("button", name="Rejoindre Foire de Hanovre 2026").click()
-    expect(page.get_by_text("Vous avez rejoint le groupe « Foire de Hanovre 2026 ».")).to_be_visible()
+    expect(
+        page.get_by_text("Vous avez rejoint le groupe « Foire de Hanovre 2026 ».")
+    ).to_be_visible()
     assert_accessible(page)
 
     visit("/groupes/le-garage/membres/")
@@ -48,10 +55,20 @@ def test_a_manager_goes_through_every_group_page(page, login, visit, assert_acce
     assert_accessible(page)
 
 
-def test_a_newcomer_accepts_an_invitation_in_the_browser(page, visit, assert_accessible, staff, django_capture_on_commit_callbacks):
+def test_a_newcomer_accepts_an_invitation_in_the_browser(
+    page, visit, assert_accessible, staff, django_capture_on_commit_callbacks
+):
     from django.core import mail
+
     from groups import services
-    garage = GroupFactory(name="Le Garage", slug="le-garage", open_to_external=True, charter="Charte.", created_by=staff)
+
+    garage = GroupFactory(
+        name="Le Garage",
+        slug="le-garage",
+        open_to_external=True,
+        charter="Charte.",
+        created_by=staff,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.invite(actor=staff, group=garage, email="nina@garage.example")
     link = "/invitations/" + mail.outbox[-1].body.split("/invitations/")[1].split("/")[0] + "/"
