@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -73,12 +73,9 @@ class Scale:
     days: int = 730
 
     def shrunk(self, factor: int) -> "Scale":
-        return Scale(
-            **{
-                name: max(2, value // factor) if name not in ("days", "topics") else value
-                for name, value in self.__dict__.items()
-            }
-        )
+        """The same people and groups with `factor` times fewer posts, comments and reactions."""
+        large = ("posts", "comments", "post_reactions", "comment_reactions", "bookmarks")
+        return replace(self, **{name: getattr(self, name) // factor for name in large})
 
 
 FULL = Scale()
@@ -206,6 +203,8 @@ class Row:
     path: str = ""
     headers: dict[str, str] | None = None
     client: Client | None = field(default=None, repr=False)
+    # PostgreSQL's own time for the request's queries: planning + execution, best of three.
+    sql_ms: float | None = None
 
 
 @dataclass
@@ -899,6 +898,7 @@ def _measure_viewer(label: str, viewer: User, group: Group) -> list[Row]:
                 f"{label} {feed} selector {page_label}", lambda c=cursor, r=read: r(c)
             )
             row.posts = len(read(cursor).posts)
+            row.sql_ms = sql_time(row.measure.sql)
             rows.append(row)
         # The same first page at the API's largest size: queries must not grow with it.
         big = f"{api_url}?{urlencode({'limit': selectors.MAX_PAGE_SIZE})}"
@@ -940,9 +940,35 @@ def _row(
         row.note = str(error)
         return row
     row.path, row.headers, row.client = path, headers, client
+    row.sql_ms = sql_time(row.measure.sql)
     if count:
         row.posts = len(client.get(path, headers=headers).json()[count])
     return row
+
+
+def sql_time(queries: tuple[str, ...], runs: int = 3) -> float | None:
+    """Milliseconds PostgreSQL spends planning and executing these queries (best of `runs`).
+
+    Unlike wall-clock timings, this hardly moves when other work shares the CPUs.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    total = 0.0
+    with connection.cursor() as cursor:
+        for sql in queries:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            best = None
+            for _ in range(runs):
+                cursor.execute(f"EXPLAIN (ANALYZE, TIMING OFF, SUMMARY) {sql}")
+                spent = sum(
+                    float(line.split(":")[1].split()[0])
+                    for (line,) in cursor.fetchall()
+                    if line.startswith(("Planning Time", "Execution Time"))
+                )
+                best = spent if best is None else min(best, spent)
+            total += best
+    return total
 
 
 def _explain_slowest(rows: list[Row]) -> list[Plan]:
