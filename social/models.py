@@ -66,6 +66,12 @@ class Post(models.Model):
             models.Index(fields=["group", "-created_at", "-id"], name="post_group_feed"),
             models.Index(fields=["author", "-created_at", "-id"], name="post_author_feed"),
             models.Index(fields=["-created_at", "-id"], name="post_feed"),
+            # Finds a group's pinned announcements without reading the whole group.
+            models.Index(
+                fields=["group", "pinned_until"],
+                condition=Q(kind="announcement", deleted_at__isnull=True),
+                name="post_pinned",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
