@@ -57,6 +57,15 @@ def can_read_group(user: User, group: Group) -> bool:
     return readable_groups(user).filter(pk=group.pk).exists()
 
 
+def can_read_group_given(user: User, group: Group, membership: Membership | None) -> bool:
+    """`can_read_group` for a page that already holds `membership_of(user, group)`: no query."""
+    if not _active(user) or user.is_citizen:
+        return False
+    if membership is not None:
+        return True
+    return user.is_internal and group.visibility == Group.Visibility.PUBLIC
+
+
 def can_list_groups(user: User) -> bool:
     """Staff, elected and external members have a group list; citizens have no group at all."""
     return _active(user) and not user.is_citizen

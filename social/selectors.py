@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from groups import policy as group_policy
-from groups.models import Group
+from groups.models import Group, Membership
 from social import policy
 from social.models import Bookmark, Comment, Follow, PollVote, Post, Reaction, Topic
 
@@ -234,6 +234,9 @@ def home_feed(
     return _page(posts, viewer, cursor, size)
 
 
+_NOT_LOADED = object()
+
+
 def group_feed(
     viewer: User,
     group: Group,
@@ -241,8 +244,15 @@ def group_feed(
     filter: str = "all",
     cursor: str | None = None,
     size: int = PAGE_SIZE,
+    membership: Membership | object | None = _NOT_LOADED,
 ) -> FeedPage:
-    if not group_policy.can_read_group(viewer, group):
+    """`membership`: the viewer's `membership_of` the group, when the caller already has it."""
+    readable = (
+        group_policy.can_read_group(viewer, group)
+        if membership is _NOT_LOADED
+        else group_policy.can_read_group_given(viewer, group, membership)
+    )
+    if not readable:
         raise Http404
     posts = _filtered(_live(viewer).filter(group=group), viewer, filter)
     # Pinned announcements head the first page only.

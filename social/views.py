@@ -202,7 +202,7 @@ def _group_context(request: HttpRequest, group: Group, *, form: PostForm | None 
     """The group header's context (as the groups pages build it) and the feed."""
     user = request.user
     membership = group_policy.membership_of(user, group)
-    readable = group_policy.can_read_group(user, group)
+    readable = group_policy.can_read_group_given(user, group, membership)
     context = {
         "group": group,
         "membership": membership,
@@ -218,7 +218,9 @@ def _group_context(request: HttpRequest, group: Group, *, form: PostForm | None 
     if readable:
         context["following"] = selectors.is_following(user, group=group)
         cursor = _cursor(request)
-        page = selectors.group_feed(user, group, filter=context["filter"], cursor=cursor)
+        page = selectors.group_feed(
+            user, group, filter=context["filter"], cursor=cursor, membership=membership
+        )
         context.update(
             _feed_context(
                 page,

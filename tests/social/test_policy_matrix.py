@@ -91,6 +91,12 @@ def test_a_group_s_content_is_read_only_by_those_allowed_to_read_it(world, viewe
 
     assert group_policy.can_read_group(user, target) is expected
     assert group_policy.readable_groups(user).filter(pk=target.pk).exists() is expected
+    # The query-free form used by the group page agrees, given the loaded membership.
+    membership = group_policy.membership_of(user, target)
+    assert group_policy.can_read_group_given(user, target, membership) is expected
+    if not expected:
+        with pytest.raises(Http404):
+            selectors.group_feed(user, target, membership=membership)
     if expected:
         posts = whole_feed(lambda **kw: selectors.group_feed(user, target, **kw))
         assert keys_of(world, posts) == {k for k, g in POST_GROUP.items() if g == group}
