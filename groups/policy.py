@@ -87,12 +87,36 @@ def can_request_to_join(user: User, group: Group) -> bool:
 
 def can_manage_group(user: User, group: Group) -> bool:
     """Owners and managers edit the group, decide requests, invite and manage members."""
+    return can_manage_given(user, membership_of(user, group))
+
+
+def can_manage_given(user: User, membership: Membership | None) -> bool:
+    """`can_manage_group` for a page that already holds `membership_of(user, group)`."""
     if not _active(user):
         return False
-    if user.is_superuser:
-        return True
-    membership = membership_of(user, group)
-    return membership is not None and membership.is_manager
+    return user.is_superuser or (membership is not None and membership.is_manager)
+
+
+def is_owner_given(user: User, membership: Membership | None) -> bool:
+    """Only owners (and administrators) name, demote or remove owners."""
+    if not _active(user):
+        return False
+    return user.is_superuser or (
+        membership is not None and membership.role == Membership.Role.OWNER
+    )
+
+
+def readers_of(group: Group) -> Q:
+    """A filter on User: the people who may read `group`'s content (mirror of readable_groups)."""
+    members = Membership.objects.filter(group=group).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+    if not group.open_to_external:
+        members = members.exclude(user__kind=User.Kind.EXTERNAL)
+    readers = Q(pk__in=members.values("user_id"))
+    if group.visibility == Group.Visibility.PUBLIC:
+        readers |= Q(kind__in=[User.Kind.STAFF, User.Kind.ELECTED])
+    return readers & Q(is_active=True) & ~Q(kind=User.Kind.CITIZEN)
 
 
 def can_post_in(user: User, group: Group) -> bool:

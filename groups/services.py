@@ -241,8 +241,8 @@ def change_role(*, actor: User, group: Group, user: User, role: str) -> Membersh
         and _owners(group) == 1
     ):
         raise ValidationError(_("Un groupe garde toujours au moins un propriétaire."))
-    if role == Membership.Role.OWNER and not (
-        actor.is_superuser or policy.membership_of(actor, group).role == Membership.Role.OWNER
+    if role == Membership.Role.OWNER and not policy.is_owner_given(
+        actor, policy.membership_of(actor, group)
     ):
         raise ValidationError(_("Seul un propriétaire peut nommer un autre propriétaire."))
     if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
@@ -270,10 +270,7 @@ def set_membership_end(*, actor: User, group: Group, user: User, ends_at) -> Mem
 
 def _require_owner(actor: User, group: Group) -> None:
     """Managers run the group; only an owner removes or demotes another owner."""
-    if actor.is_superuser:
-        return
-    membership = policy.membership_of(actor, group)
-    if membership is None or membership.role != Membership.Role.OWNER:
+    if not policy.is_owner_given(actor, policy.membership_of(actor, group)):
         raise ValidationError(
             _("Seul un propriétaire peut retirer ou rétrograder un propriétaire.")
         )

@@ -61,7 +61,7 @@ def _add_errors(form: Form, error: ValidationError, fallback: str | None = None)
 def _group_context(request: HttpRequest, group: Group, active_tab: str, **extra) -> dict:
     """What the group header needs, and the page-specific rest."""
     membership = policy.membership_of(request.user, group)
-    can_manage = request.user.is_superuser or (membership is not None and membership.is_manager)
+    can_manage = policy.can_manage_given(request.user, membership)
     pending_request = (
         membership is None
         and policy.can_request_to_join(request.user, group)
@@ -213,9 +213,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
         request.GET.get("page")
     )
     membership = context["membership"]
-    can_name_owner = request.user.is_superuser or (
-        membership is not None and membership.role == Membership.Role.OWNER
-    )
+    can_name_owner = policy.is_owner_given(request.user, membership)
     return render(
         request,
         "groups/members.html",

@@ -8,6 +8,23 @@ from groups.models import Group, Membership
 from social.models import Comment, Post
 
 
+def has_social_space(user: User) -> bool:
+    """Feeds, bookmarks, follows: everyone signed in except citizens (they have consultations)."""
+    return user.is_authenticated and user.is_active and not user.is_citizen
+
+
+def readers_of_posts_in(group: Group | None) -> Q:
+    """A filter on User: who may read a post published in `group` (None: on a profile)."""
+    if group is None:
+        return Q(is_active=True, kind__in=[User.Kind.STAFF, User.Kind.ELECTED])
+    return group_policy.readers_of(group)
+
+
+def can_view_revisions(user: User, post: Post) -> bool:
+    """A deleted post's last text is kept for audit (administrators), not for its readers."""
+    return can_view_post(user, post) and (not post.is_deleted or user.is_superuser)
+
+
 def visible_posts(user: User) -> QuerySet[Post]:
     """Posts `user` may read: in groups they may read, and profile posts for staff and elected."""
     if not (user.is_authenticated and user.is_active) or user.is_citizen:

@@ -345,8 +345,7 @@ def trending_topics(viewer: User, *, days: int = 7, limit: int = 8) -> list[Topi
 
 
 def revisions_of(viewer: User, post: Post):
-    # A deleted post's last text is kept for audit (administrators), not for its readers.
-    if not policy.can_view_post(viewer, post) or (post.is_deleted and not viewer.is_superuser):
+    if not policy.can_view_revisions(viewer, post):
         raise Http404
     return post.revisions.select_related("edited_by__organisation").order_by("-created_at", "-id")
 
@@ -368,32 +367,17 @@ MENTION_CANDIDATES = 8
 def mention_candidates(
     author: User, *, group: Group | None, query: str, limit: int = MENTION_CANDIDATES
 ) -> list[User]:
-    """The composer's @mention suggestions: people `author` may see who could read the post.
-
-    Mirrors groups.policy.readable_groups for one group (members with access today, external
-    members only where the group is open to them, staff and elected in a public group) and
-    social.policy.can_view_post for profile posts (staff and elected only).
-    """
+    """The composer's @mention suggestions: people `author` may see who could read the post."""
     from accounts import policy as account_policy
-    from groups.models import Membership
 
     query = query.replace("\x00", "").strip().lstrip("@")[:MENTION_QUERY_MAX_LENGTH]
     if not query:
         return []
-    internal = [User.Kind.STAFF, User.Kind.ELECTED]
-    people = account_policy.visible_people(author).exclude(pk=author.pk)
-    if group is None:
-        people = people.filter(kind__in=internal)
-    else:
-        members = Membership.objects.filter(group=group).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        )
-        if not group.open_to_external:
-            members = members.exclude(user__kind=User.Kind.EXTERNAL)
-        readers = Q(pk__in=members.values("user_id"))
-        if group.visibility == Group.Visibility.PUBLIC:
-            readers |= Q(kind__in=internal)
-        people = people.filter(readers).exclude(kind=User.Kind.CITIZEN)
+    people = (
+        account_policy.visible_people(author)
+        .exclude(pk=author.pk)
+        .filter(policy.readers_of_posts_in(group))
+    )
     return list(
         people.filter(Q(handle__istartswith=query) | Q(display_name__icontains=query))
         .select_related("organisation")

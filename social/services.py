@@ -327,7 +327,7 @@ def follow(
         raise PermissionDenied
     if group is not None and not group_policy.can_see_group(actor, group):
         raise PermissionDenied
-    if actor.is_citizen:
+    if not policy.has_social_space(actor):
         raise PermissionDenied
     follow, _created = Follow.objects.get_or_create(
         follower=actor, user=user, group=group, topic=topic

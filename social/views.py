@@ -151,7 +151,7 @@ def _home_context(request: HttpRequest, *, form: PostForm | None = None) -> dict
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_citizen:
+    if not policy.has_social_space(request.user):
         return render(request, "home.html")
     try:
         context = _home_context(request)
@@ -180,7 +180,7 @@ def publish_on_profile(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def bookmarks(request: HttpRequest) -> HttpResponse:
-    if request.user.is_citizen:
+    if not policy.has_social_space(request.user):
         raise PermissionDenied
     try:
         cursor = _cursor(request)
@@ -206,7 +206,7 @@ def _group_context(request: HttpRequest, group: Group, *, form: PostForm | None 
     context = {
         "group": group,
         "membership": membership,
-        "can_manage": user.is_superuser or (membership is not None and membership.is_manager),
+        "can_manage": group_policy.can_manage_given(user, membership),
         "active_tab": "feed",
         "pending_request": membership is None
         and group_policy.can_request_to_join(user, group)
@@ -610,7 +610,7 @@ def follow_topic(request: HttpRequest, name: str) -> HttpResponse:
 def profile_feed(request: HttpRequest, person_id: int) -> HttpResponse:
     """A person's posts: a page, and the section the profile page loads with htmx."""
     person = account_selectors.get_person_for(request.user, person_id)
-    if person.is_citizen or request.user.is_citizen:
+    if person.is_citizen or not policy.has_social_space(request.user):
         raise PermissionDenied
     try:
         cursor = _cursor(request)

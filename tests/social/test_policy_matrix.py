@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import policy as account_policy
 from accounts import selectors as account_selectors
+from accounts.models import User
 from groups import policy as group_policy
 from groups import selectors as group_selectors
 from groups.models import Group, Membership
@@ -94,6 +95,8 @@ def test_a_group_s_content_is_read_only_by_those_allowed_to_read_it(world, viewe
     # The query-free form used by the group page agrees, given the loaded membership.
     membership = group_policy.membership_of(user, target)
     assert group_policy.can_read_group_given(user, target, membership) is expected
+    # The people-side mirror (mention suggestions) agrees too.
+    assert User.objects.filter(group_policy.readers_of(target), pk=user.pk).exists() is expected
     if not expected:
         with pytest.raises(Http404):
             selectors.group_feed(user, target, membership=membership)
