@@ -279,15 +279,23 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def follow_group(request: HttpRequest, slug: str) -> HttpResponse:
     group = group_selectors.get_group_for(request.user, slug)
-    if request.POST.get("action") == "unfollow":
-        services.unfollow(actor=request.user, group=group)
-        messages.success(request, _("Vous ne suivez plus ce groupe."))
-    else:
-        services.follow(actor=request.user, group=group)
-        messages.success(
-            request, _("Vous suivez ce groupe : ses publications arrivent dans votre fil.")
-        )
+    _toggle_follow(
+        request,
+        {"group": group},
+        followed=_("Vous suivez ce groupe : ses publications arrivent dans votre fil."),
+        unfollowed=_("Vous ne suivez plus ce groupe."),
+    )
     return redirect(_next_url(request, reverse("social:group", args=[group.slug])))
+
+
+def _toggle_follow(request: HttpRequest, target: dict, *, followed: str, unfollowed: str) -> None:
+    """The « Suivre / Ne plus suivre » buttons of groups, topics and people."""
+    if request.POST.get("action") == "unfollow":
+        services.unfollow(actor=request.user, **target)
+        messages.success(request, unfollowed)
+    else:
+        services.follow(actor=request.user, **target)
+        messages.success(request, followed)
 
 
 # --- Mentions --------------------------------------------------------------------------------
@@ -595,14 +603,12 @@ def topic(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 def follow_topic(request: HttpRequest, name: str) -> HttpResponse:
     topic = selectors.get_topic(request.user, name)
-    if request.POST.get("action") == "unfollow":
-        services.unfollow(actor=request.user, topic=topic)
-        messages.success(request, _("Vous ne suivez plus ce sujet."))
-    else:
-        services.follow(actor=request.user, topic=topic)
-        messages.success(
-            request, _("Vous suivez ce sujet : ses publications arrivent dans votre fil.")
-        )
+    _toggle_follow(
+        request,
+        {"topic": topic},
+        followed=_("Vous suivez ce sujet : ses publications arrivent dans votre fil."),
+        unfollowed=_("Vous ne suivez plus ce sujet."),
+    )
     return redirect("social:topic", topic.name)
 
 
@@ -634,16 +640,11 @@ def profile_feed(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_POST
 def follow_person(request: HttpRequest, person_id: int) -> HttpResponse:
     person = account_selectors.get_person_for(request.user, person_id)
-    if request.POST.get("action") == "unfollow":
-        services.unfollow(actor=request.user, user=person)
-        messages.success(
-            request, _("Vous ne suivez plus %(name)s.") % {"name": person.display_name}
-        )
-    else:
-        services.follow(actor=request.user, user=person)
-        messages.success(
-            request,
-            _("Vous suivez %(name)s : ses publications arrivent dans votre fil.")
-            % {"name": person.display_name},
-        )
+    names = {"name": person.display_name}
+    _toggle_follow(
+        request,
+        {"user": person},
+        followed=_("Vous suivez %(name)s : ses publications arrivent dans votre fil.") % names,
+        unfollowed=_("Vous ne suivez plus %(name)s.") % names,
+    )
     return redirect(_next_url(request, reverse("accounts:profile", args=[person.pk])))

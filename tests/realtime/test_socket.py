@@ -43,11 +43,13 @@ def run(coroutine_function):
     return async_to_sync(coroutine_function)()
 
 
-def test_the_channel_layer_is_redis_in_ci():
-    if settings.REDIS_URL:
-        assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == (
-            "channels_redis.core.RedisChannelLayer"
-        )
+def test_the_channel_layer_follows_redis_url():
+    expected = (
+        "channels_redis.core.RedisChannelLayer"
+        if settings.REDIS_URL
+        else "channels.layers.InMemoryChannelLayer"
+    )
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == expected
 
 
 def test_a_signed_in_user_receives_what_is_published_to_them_after_commit(staff, elected):
