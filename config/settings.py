@@ -165,8 +165,34 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files live outside the static tree and have no public URL: every download goes
 # through a view that checks policy.
 MEDIA_ROOT = Path(env("MEDIA_ROOT") or BASE_DIR / "var" / "media")
+# Shared files (files/): a local folder by default, S3-compatible object storage when
+# FILES_S3_BUCKET is set (django-storages). Blobs are named by generated keys, never by the
+# uploaded name, and have no public URL.
+FILES_ROOT = Path(env("FILES_ROOT") or BASE_DIR / "var" / "files")
+FILES_S3_BUCKET = env("FILES_S3_BUCKET")
+if FILES_S3_BUCKET:
+    _files_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": FILES_S3_BUCKET,
+            "endpoint_url": env("FILES_S3_ENDPOINT_URL") or None,
+            "region_name": env("FILES_S3_REGION") or None,
+            "access_key": env("FILES_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("FILES_S3_SECRET_ACCESS_KEY") or None,
+            "location": env("FILES_S3_PREFIX", "maillage"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _files_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": FILES_ROOT, "base_url": None},
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "files": _files_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -179,6 +205,50 @@ AVATAR_MAX_PIXELS = env_int("AVATAR_MAX_PIXELS", 25_000_000)
 AVATAR_SIZE = 256
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Largest shared file (bytes), and the types accepted, as sniffed from the content.
+FILES_MAX_SIZE = env_int("FILES_MAX_SIZE", 100 * 1024 * 1024)
+FILES_ALLOWED_TYPES = env_list(
+    "FILES_ALLOWED_TYPES",
+    ",".join(
+        [
+            "application/pdf",
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "text/plain",
+            "text/csv",
+            "application/zip",
+            "application/msword",
+            "application/vnd.ms-excel",
+            "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.presentation",
+        ]
+    ),
+)
+# Browsers send big files in chunks (one request each), so that no server process ever holds
+# more than a chunk: daphne queues a whole request body in memory before the view runs.
+FILES_CHUNK_SIZE = env_int("FILES_CHUNK_SIZE", 8 * 1024 * 1024)
+# A request body above this is refused from its Content-Length, before it is read.
+MAX_REQUEST_BODY = env_int("MAX_REQUEST_BODY", FILES_CHUNK_SIZE + 1024 * 1024)
+FILES_STAGING_DIR = Path(env("FILES_STAGING_DIR") or BASE_DIR / "var" / "uploads")
+FILES_UPLOAD_TTL_HOURS = env_int("FILES_UPLOAD_TTL_HOURS", 24)
+# Optional per-person quota in bytes (0: none); deleted files stay this many days, then go.
+FILES_USER_QUOTA = env_int("FILES_USER_QUOTA", 0)
+FILES_RETENTION_DAYS = env_int("FILES_RETENTION_DAYS", 30)
+FILES_THUMBNAIL_SIZE = 480
+FILES_MAX_PIXELS = env_int("FILES_MAX_PIXELS", 50_000_000)
+# Production: nginx sends the bytes (X-Accel-Redirect to this internal location).
+FILES_ACCEL_REDIRECT_PREFIX = env("FILES_ACCEL_REDIRECT_PREFIX")
+# Serve downloads from another origin (see docs/deploy.md): the app redirects there with a
+# short-lived signed link, and checks policy again when the link is used.
+FILES_DOWNLOAD_ORIGIN = env("FILES_DOWNLOAD_ORIGIN").rstrip("/")
+FILES_DOWNLOAD_LINK_SECONDS = env_int("FILES_DOWNLOAD_LINK_SECONDS", 60)
 
 # --- Internationalisation -------------------------------------------------------------------
 

@@ -118,7 +118,14 @@ class PostRevision(models.Model):
 
 
 class Comment(models.Model):
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    """A comment in the thread of a post or of a shared file (exactly one of them)."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    file = models.ForeignKey(
+        "files.File", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
     )
@@ -133,10 +140,20 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["post", "created_at", "id"], name="comment_thread")]
+        indexes = [
+            models.Index(fields=["post", "created_at", "id"], name="comment_thread"),
+            models.Index(fields=["file", "created_at", "id"], name="comment_file_thread"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(post__isnull=False, file__isnull=True)
+                | Q(post__isnull=True, file__isnull=False),
+                name="comment_one_subject",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"Comment {self.pk} on post {self.post_id}"
+        return f"Comment {self.pk}"
 
     @property
     def is_deleted(self) -> bool:

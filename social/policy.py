@@ -110,22 +110,59 @@ def can_share(user: User, post: Post, target: Group) -> bool:
     )
 
 
-def can_edit_comment(user: User, comment: Comment) -> bool:
-    # Only while the author still reads the live post (an external's access may have ended).
-    return (
-        not comment.is_deleted and comment.author_id == user.pk and can_interact(user, comment.post)
+# A comment belongs to the thread of a post or of a shared file. The files app depends on
+# this one (files attached to posts), so its policy is imported where a file thread is read.
+
+
+def visible_comments(user: User) -> QuerySet[Comment]:
+    from files.policy import visible_files
+
+    return Comment.objects.filter(
+        Q(post__in=visible_posts(user).values("pk")) | Q(file__in=visible_files(user).values("pk"))
     )
 
 
-def can_delete_comment(user: User, comment: Comment) -> bool:
-    if comment.is_deleted or not can_view_post(user, comment.post):
-        return False
-    if comment.author_id == user.pk:
-        return True
+def can_view_thread(user: User, comment: Comment) -> bool:
+    if comment.file_id is not None:
+        from files.policy import can_view_file
+
+        return can_view_file(user, comment.file)
+    return can_view_post(user, comment.post)
+
+
+def can_take_part(user: User, comment: Comment) -> bool:
+    """Comment, react: whoever may still read the live subject of the thread."""
+    if comment.file_id is not None:
+        from files.policy import can_comment
+
+        return can_comment(user, comment.file)
+    return can_interact(user, comment.post)
+
+
+def _moderates_thread(user: User, comment: Comment) -> bool:
+    if comment.file_id is not None:
+        from files.policy import can_delete_file
+
+        return can_delete_file(user, comment.file)
     post = comment.post
     return post.group_id is not None and group_policy.can_manage_group(user, post.group)
 
 
-def can_be_mentioned(person: User, post: Post) -> bool:
-    """A mention must reach someone who can read the post, or it is refused."""
-    return can_view_post(person, post)
+def can_edit_comment(user: User, comment: Comment) -> bool:
+    # Only while the author still reads the live subject (an external's access may have ended).
+    return not comment.is_deleted and comment.author_id == user.pk and can_take_part(user, comment)
+
+
+def can_delete_comment(user: User, comment: Comment) -> bool:
+    if comment.is_deleted or not can_view_thread(user, comment):
+        return False
+    return comment.author_id == user.pk or _moderates_thread(user, comment)
+
+
+def can_be_mentioned(person: User, subject) -> bool:
+    """A mention must reach someone who can read the post (or shared file), or it is refused."""
+    if isinstance(subject, Post):
+        return can_view_post(person, subject)
+    from files.policy import can_view_file
+
+    return can_view_file(person, subject)

@@ -294,8 +294,9 @@ def get_post_for(viewer: User, post_id: int) -> Post:
 def get_comment_for(viewer: User, comment_id: int) -> Comment:
     try:
         comment = (
-            Comment.objects.select_related("post__group", "author")
-            .filter(pk=comment_id, post__in=policy.visible_posts(viewer))
+            policy.visible_comments(viewer)
+            .select_related("post__group", "file", "author")
+            .filter(pk=comment_id)
             .first()
         )
     except (ValueError, OverflowError):
@@ -309,8 +310,16 @@ def comments_of(viewer: User, post: Post) -> list[Comment]:
     """The thread of a post the viewer may read, best answer first; 404 otherwise."""
     if not policy.can_view_post(viewer, post):
         raise Http404
-    comments = list(
-        post.comments.select_related("author__organisation")
+    comments = thread(viewer, post.comments.all())
+    if post.best_answer_id:
+        comments.sort(key=lambda c: c.pk != post.best_answer_id)
+    return comments
+
+
+def thread(viewer: User, comments: QuerySet[Comment]) -> list[Comment]:
+    """Comments of one subject the caller has checked, oldest first, with their likes."""
+    return list(
+        comments.select_related("author__organisation")
         .annotate(
             like_count=Count("reactions", filter=Q(reactions__kind=Reaction.Kind.LIKE)),
             liked=Exists(
@@ -321,9 +330,6 @@ def comments_of(viewer: User, post: Post) -> list[Comment]:
         )
         .order_by("created_at", "id")
     )
-    if post.best_answer_id:
-        comments.sort(key=lambda c: c.pk != post.best_answer_id)
-    return comments
 
 
 def get_topic(viewer: User, name: str) -> Topic:

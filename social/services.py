@@ -43,23 +43,27 @@ def _clean_body(body: str, *, limit: int, required: bool = True) -> str:
     return body
 
 
-def _resolve_mentions(author: User, body: str, post: Post) -> list[User]:
-    """The people mentioned; refuse a mention of someone who could not read the post."""
+def _resolve_mentions(author: User, body: str, subject) -> list[User]:
+    """The people mentioned; refuse a mention of someone who could not read the subject
+    (a post, or a shared file for a comment in a file's thread)."""
     handles = rendering.mentioned_handles(body)
     if not handles:
         return []
     people = list(account_policy.visible_people(author).filter(handle__in=handles))
-    refused = [p for p in people if not policy.can_be_mentioned(p, post)]
+    refused = [p for p in people if not policy.can_be_mentioned(p, subject)]
     if refused:
-        raise ValidationError(
-            {
-                "body": _(
-                    "%(names)s ne peut pas voir cette publication : retirez la mention ou "
-                    "publiez dans un groupe dont cette personne est membre."
-                )
-                % {"names": ", ".join(f"@{p.handle}" for p in refused)}
-            }
-        )
+        names = ", ".join(f"@{p.handle}" for p in refused)
+        if isinstance(subject, Post):
+            message = _(
+                "%(names)s ne peut pas voir cette publication : retirez la mention ou "
+                "publiez dans un groupe dont cette personne est membre."
+            )
+        else:
+            message = _(
+                "%(names)s ne peut pas voir ce fichier : retirez la mention ou "
+                "partagez d'abord le fichier avec cette personne."
+            )
+        raise ValidationError({"body": message % {"names": names}})
     return people
 
 
@@ -165,14 +169,17 @@ def delete_post(*, actor: User, post: Post) -> Post:
 
 
 @transaction.atomic
-def add_comment(*, author: User, post: Post, body: str) -> Comment:
-    if not policy.can_interact(author, post):
+def add_comment(*, author: User, body: str, post: Post | None = None, file=None) -> Comment:
+    """A comment on a post, or on a shared file (`file`): one comment system for both."""
+    if (post is None) == (file is None):
+        raise ValueError("a comment has exactly one subject")
+    comment = Comment(post=post, file=file, author=author)
+    if not policy.can_take_part(author, comment):
         raise PermissionDenied
     body = _clean_body(body, limit=COMMENT_MAX_LENGTH)
-    mentioned = _resolve_mentions(author, body, post)
-    comment = Comment.objects.create(
-        post=post, author=author, body=body, body_html=_render(body, mentioned)
-    )
+    mentioned = _resolve_mentions(author, body, post or file)
+    comment.body, comment.body_html = body, _render(body, mentioned)
+    comment.save()
     comment.mentions.set(mentioned)
     return comment
 
@@ -182,7 +189,7 @@ def edit_comment(*, actor: User, comment: Comment, body: str) -> Comment:
     if not policy.can_edit_comment(actor, comment):
         raise PermissionDenied
     body = _clean_body(body, limit=COMMENT_MAX_LENGTH)
-    mentioned = _resolve_mentions(actor, body, comment.post)
+    mentioned = _resolve_mentions(actor, body, comment.post or comment.file)
     comment.body, comment.body_html = body, _render(body, mentioned)
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at"])
@@ -199,7 +206,8 @@ def delete_comment(*, actor: User, comment: Comment) -> Comment:
     comment.save(update_fields=["deleted_at", "body", "body_html"])
     comment.mentions.clear()
     # A question whose best answer is withdrawn is open again.
-    Post.objects.filter(pk=comment.post_id, best_answer=comment).update(best_answer=None)
+    if comment.post_id is not None:
+        Post.objects.filter(pk=comment.post_id, best_answer=comment).update(best_answer=None)
     return comment
 
 
@@ -218,8 +226,11 @@ def react(
 ) -> None:
     if (post is None) == (comment is None):
         raise ValidationError(_("Réagissez à une publication ou à un commentaire."))
-    target_post = post if post is not None else comment.post
-    if not policy.can_interact(actor, target_post) or (comment is not None and comment.is_deleted):
+    if comment is not None:
+        allowed = not comment.is_deleted and policy.can_take_part(actor, comment)
+    else:
+        allowed = policy.can_interact(actor, post)
+    if not allowed:
         raise PermissionDenied
     try:
         with transaction.atomic():
@@ -287,6 +298,8 @@ def close_poll(*, actor: User, post: Post) -> Post:
 
 @transaction.atomic
 def choose_best_answer(*, actor: User, comment: Comment) -> Post:
+    if comment.post_id is None:
+        raise PermissionDenied  # a file's thread has no best answer
     post = (
         Post.objects.select_for_update(of=("self",)).select_related("group").get(pk=comment.post_id)
     )

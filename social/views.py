@@ -33,7 +33,7 @@ from social.forms import (
     ShareForm,
     apply_errors,
 )
-from social.models import Post, Reaction
+from social.models import Comment, Post, Reaction
 
 FEED_TABS = [
     ("all", gettext_lazy("Tout")),
@@ -533,7 +533,7 @@ def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
     form = EditCommentForm(
         request.POST or None,
         initial={"body": comment.body},
-        mentions_url=_mentions_url(comment.post.group),
+        mentions_url=_mentions_url(comment.post.group if comment.post_id else None),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -544,10 +544,19 @@ def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
             apply_errors(form, error)
         else:
             messages.success(request, _("Le commentaire a été modifié."))
-            return redirect(
-                reverse("social:post", args=[comment.post_id]) + f"#commentaire-{comment.pk}"
-            )
-    return render(request, "social/comment_edit.html", {"comment": comment, "form": form})
+            return redirect(_thread_url(comment) + f"#commentaire-{comment.pk}")
+    return render(
+        request,
+        "social/comment_edit.html",
+        {"comment": comment, "form": form, "thread_url": _thread_url(comment)},
+    )
+
+
+def _thread_url(comment: Comment) -> str:
+    """The page holding a comment's thread: its post, or its shared file."""
+    if comment.file_id is not None:
+        return reverse("files:detail", args=[comment.file_id])
+    return reverse("social:post", args=[comment.post_id])
 
 
 @require_POST
@@ -555,7 +564,7 @@ def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
     comment = selectors.get_comment_for(request.user, comment_id)
     services.delete_comment(actor=request.user, comment=comment)
     messages.success(request, _("Le commentaire a été supprimé."))
-    return redirect(reverse("social:post", args=[comment.post_id]) + "#commentaires")
+    return redirect(_thread_url(comment) + "#commentaires")
 
 
 @require_POST
@@ -565,7 +574,7 @@ def comment_react(request: HttpRequest, comment_id: int) -> HttpResponse:
         services.unreact(actor=request.user, comment=comment)
     else:
         services.react(actor=request.user, comment=comment)
-    return redirect(reverse("social:post", args=[comment.post_id]) + f"#commentaire-{comment.pk}")
+    return redirect(_thread_url(comment) + f"#commentaire-{comment.pk}")
 
 
 @require_POST

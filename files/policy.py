@@ -1,0 +1,120 @@
+"""Who may see, download, change and share which file. The only place that decides it.
+
+A file is visible to its owner, to whoever may read a group it is shared to, to whoever may
+read a (live) post it is attached to, and to the people it is shared with by name. Removing
+a share takes access away at once: nothing is cached.
+"""
+
+from django.db.models import Q, QuerySet
+
+from accounts import policy as account_policy
+from accounts.models import User
+from files.models import File, FileShare
+from groups import policy as group_policy
+from groups.models import Group
+from social import policy as social_policy
+from social.models import Post
+
+
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def can_have_files(user: User) -> bool:
+    """Staff, elected and external members share files; citizens have consultations."""
+    return _active(user) and not user.is_citizen
+
+
+def visible_files(user: User) -> QuerySet[File]:
+    if not can_have_files(user):
+        return File.objects.none()
+    shares = FileShare.objects.filter(
+        Q(group__in=group_policy.readable_groups(user).values("pk"))
+        | Q(post__in=social_policy.visible_posts(user).filter(deleted_at__isnull=True).values("pk"))
+        | Q(user=user)
+    )
+    return File.objects.filter(deleted_at__isnull=True).filter(
+        Q(owner=user) | Q(pk__in=shares.values("file_id"))
+    )
+
+
+def can_view_file(user: User, file: File) -> bool:
+    return not file.is_deleted and visible_files(user).filter(pk=file.pk).exists()
+
+
+def _posting_group_ids(user: User, file: File) -> QuerySet:
+    return file.shares.filter(
+        group__in=group_policy.active_memberships(user).values("group_id")
+    ).values("group_id")
+
+
+def can_change_file(user: User, file: File) -> bool:
+    """New versions, name and description: the owner and members of a group it is shared to."""
+    if file.is_deleted or not can_have_files(user):
+        return False
+    return file.owner_id == user.pk or user.is_superuser or _posting_group_ids(user, file).exists()
+
+
+def can_delete_file(user: User, file: File) -> bool:
+    """The owner, a manager of a group it is shared to, or an administrator."""
+    if file.is_deleted or not can_have_files(user):
+        return False
+    if file.owner_id == user.pk or user.is_superuser:
+        return True
+    return any(
+        group_policy.can_manage_group(user, share.group)
+        for share in file.shares.filter(group__isnull=False).select_related("group")
+    )
+
+
+def can_share_file(user: User, file: File) -> bool:
+    """Only the owner (or an administrator) decides where a file goes."""
+    return (
+        not file.is_deleted
+        and can_have_files(user)
+        and (file.owner_id == user.pk or user.is_superuser)
+    )
+
+
+def can_share_to_group(user: User, group: Group) -> bool:
+    return group_policy.can_post_in(user, group)
+
+
+def can_attach_to_post(user: User, post: Post) -> bool:
+    """Files go with a post only by its author, while the post is live."""
+    return post.author_id == user.pk and social_policy.can_interact(user, post)
+
+
+def can_share_to_person(user: User, person: User) -> bool:
+    """Someone the sharer may see in the directory (citizens never receive files)."""
+    return (
+        person.pk != user.pk
+        and person.is_active
+        and not person.is_citizen
+        and account_policy.visible_people(user).filter(pk=person.pk).exists()
+    )
+
+
+def can_remove_share(user: User, share: FileShare) -> bool:
+    """The owner; a group's manager for that group; a person for their own share."""
+    if can_share_file(user, share.file):
+        return True
+    if share.user_id is not None:
+        return share.user_id == user.pk
+    if share.group_id is not None:
+        return group_policy.can_manage_group(user, share.group)
+    return False
+
+
+def visible_shares(user: User, file: File) -> QuerySet[FileShare]:
+    """The shares shown on a file's page: only targets the viewer may see themselves."""
+    return file.shares.filter(
+        Q(group__in=group_policy.visible_groups(user).values("pk"))
+        | Q(post__in=social_policy.visible_posts(user).filter(deleted_at__isnull=True).values("pk"))
+        | Q(user__in=account_policy.visible_people(user).values("pk"))
+        | Q(user=user)
+    )
+
+
+def can_comment(user: User, file: File) -> bool:
+    return can_view_file(user, file)
