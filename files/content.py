@@ -87,7 +87,12 @@ def clean_name(name: str) -> str:
     """
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(" " if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in name)
+    # Control and format characters go; other spaces (tabs, non-breaking…) become spaces.
+    name = "".join(
+        " " if unicodedata.category(c)[0] == "Z" else c
+        for c in name
+        if unicodedata.category(c)[0] != "C"
+    )
     name = " ".join(name.split()).strip(" .")
     if len(name) > NAME_MAX_LENGTH:
         stem, ext = os.path.splitext(name)

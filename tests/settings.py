@@ -54,6 +54,14 @@ if _CI and (DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{_WORKER}"  # noqa: F405
+# Each test gets its own empty folders (tests/conftest.py), so "nothing left on disk" can be
+# checked; these are the fallbacks for code that runs outside a test (the live server's).
+FILES_ROOT = BASE_DIR / "var" / f"test-files-{_WORKER}"  # noqa: F405
+FILES_STAGING_DIR = BASE_DIR / "var" / f"test-uploads-{_WORKER}"  # noqa: F405
+STORAGES["files"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": FILES_ROOT, "base_url": None},
+}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,72 @@
+"""Fixtures for shared files: isolated storage folders, and real content of each kind."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from files import services
+from files.models import File
+
+
+@pytest.fixture(autouse=True)
+def file_storage(settings, tmp_path) -> Path:
+    """Empty storage and staging folders for each test; returns the storage folder."""
+    root, staging = tmp_path / "files", tmp_path / "uploads"
+    root.mkdir()
+    staging.mkdir()
+    settings.FILES_ROOT, settings.FILES_STAGING_DIR = root, staging
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "files": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        },
+    }
+    storages._storages.pop("files", None)  # the handler caches backends by alias
+    yield root
+    storages._storages.pop("files", None)
+
+
+def stored_blobs(root: Path) -> list[Path]:
+    """Every file under the storage folder (blobs and thumbnails)."""
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def png_bytes(size=(64, 48), color="teal", **save) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG", **save)
+    return out.getvalue()
+
+
+def jpeg_bytes(size=(64, 48), color="orange", exif=None) -> bytes:
+    out = io.BytesIO()
+    image = Image.new("RGB", size, color)
+    image.save(out, "JPEG", **({"exif": exif} if exif is not None else {}))
+    return out.getvalue()
+
+
+def pdf_bytes(text_color="navy") -> bytes:
+    """A one-page PDF (Pillow writes it; pdfium can render it)."""
+    out = io.BytesIO()
+    Image.new("RGB", (595, 842), text_color).save(out, "PDF")
+    return out.getvalue()
+
+
+def upload(name: str, data: bytes) -> services.Incoming:
+    return services.from_upload(SimpleUploadedFile(name, data))
+
+
+@pytest.fixture
+def make_file():
+    """make_file(owner, name="plan.png", data=png_bytes(), group=None, post=None) -> File"""
+
+    def make(owner, name="plan.png", data=None, **where) -> File:
+        return services.create_file(
+            owner=owner, incoming=upload(name, data if data is not None else png_bytes()), **where
+        )
+
+    return make
