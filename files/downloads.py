@@ -7,13 +7,23 @@ browsers decode safely, and PDF, are shown inline; everything else is an attachm
 
 import asyncio
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import signing
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 
-from files import content
+from accounts.models import User
+from files import content, policy
 from files.models import FileVersion
 from files.services import storage
 
@@ -78,10 +88,43 @@ def _headers(response: HttpResponse, version: FileVersion, name: str, *, inline:
     response["Accept-Ranges"] = "bytes"
 
 
+# --- Downloads from a separate origin ----------------------------------------------------------
+# Django's security guide advises serving user uploads from another domain. When
+# FILES_DOWNLOAD_ORIGIN is set, a download on the site answers with a redirect to a signed
+# link on that origin, valid FILES_DOWNLOAD_LINK_SECONDS, bound to the person and the version;
+# the link checks policy again when used, so a share removed meanwhile takes effect.
+
+LINK_SALT = "files.download-link"
+
+
+def _on_download_origin(request: HttpRequest) -> bool:
+    return urlsplit(settings.FILES_DOWNLOAD_ORIGIN).netloc == request.get_host()
+
+
+def signed_link(user: User, version: FileVersion, *, attachment: bool) -> str:
+    token = signing.dumps({"u": user.pk, "v": version.pk, "a": attachment}, salt=LINK_SALT)
+    return settings.FILES_DOWNLOAD_ORIGIN + reverse("files:link", args=[token])
+
+
+def open_link(token: str) -> tuple[FileVersion, bool]:
+    """The version a signed link gives, if its person may still see the file; 404 otherwise."""
+    try:
+        data = signing.loads(token, salt=LINK_SALT, max_age=settings.FILES_DOWNLOAD_LINK_SECONDS)
+        user = User.objects.get(pk=data["u"])
+        version = FileVersion.objects.select_related("file").get(pk=data["v"])
+    except (signing.BadSignature, KeyError, TypeError, User.DoesNotExist, FileVersion.DoesNotExist):
+        raise Http404 from None
+    if not policy.can_view_file(user, version.file):
+        raise Http404
+    return version, bool(data.get("a"))
+
+
 def serve(
     request: HttpRequest, version: FileVersion, *, name: str, attachment: bool = False
 ) -> HttpResponse:
     """The bytes of `version`, to someone policy has just allowed."""
+    if settings.FILES_DOWNLOAD_ORIGIN and not _on_download_origin(request):
+        return HttpResponseRedirect(signed_link(request.user, version, attachment=attachment))
     inline = version.mime_type in content.INLINE_TYPES and not attachment
     size = version.size
     etag = f'"{version.sha256}"'
