@@ -360,15 +360,15 @@ def receive_chunk(*, user: User, upload: Upload, offset: int, stream, length: in
                 _("Le morceau reçu ne fait pas la longueur annoncée."), code="length"
             )
         if offset == 0:
-            # Refused on the first chunk rather than after the whole file has travelled.
             locked.mime_type = content.sniff(head)
-            try:
-                content.check_type(locked.mime_type)
-            except ValidationError:
-                _discard(locked)
-                raise
         locked.received = offset + length
         locked.save(update_fields=["received", "mime_type"])
+    try:
+        # Refused on the first chunk rather than after the whole file has travelled.
+        content.check_type(locked.mime_type)
+    except ValidationError:
+        _discard(locked)
+        raise
     return locked
 
 
