@@ -10,6 +10,7 @@ from PIL import Image
 
 from files import services
 from files.models import File
+from tests.social.conftest import world, world_once  # noqa: F401 (the matrix's fixtures)
 
 
 @pytest.fixture(autouse=True)

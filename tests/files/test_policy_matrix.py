@@ -17,13 +17,7 @@ from files.models import File
 from social import selectors as social_selectors
 from social import services as social_services
 from tests.files.conftest import pdf_bytes, png_bytes, upload
-from tests.social.conftest import (  # noqa: F401 (fixtures)
-    VIEWERS,
-    readable_groups,
-    readable_posts,
-    world,
-    world_once,
-)
+from tests.social.conftest import VIEWERS, readable_groups, readable_posts
 
 # file key -> (owner key, shares as (kind, target key)); posts are the world's posts.
 FILES = {
@@ -74,9 +68,7 @@ def module_storage(tmp_path_factory):
     }
     from django.conf import settings
 
-    with override_settings(
-        FILES_ROOT=root, STORAGES={**settings.STORAGES, "files": files_storage}
-    ):
+    with override_settings(FILES_ROOT=root, STORAGES={**settings.STORAGES, "files": files_storage}):
         storages._storages.pop("files", None)
         yield root
     storages._storages.pop("files", None)
