@@ -187,8 +187,8 @@ if FILES_S3_BUCKET:
     }
 else:
     _files_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": FILES_ROOT, "base_url": None},
+        "BACKEND": "files.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": FILES_ROOT},
     }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

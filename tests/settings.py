@@ -59,8 +59,8 @@ MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{_WORKER}"  # noqa: F405
 FILES_ROOT = BASE_DIR / "var" / f"test-files-{_WORKER}"  # noqa: F405
 FILES_STAGING_DIR = BASE_DIR / "var" / f"test-uploads-{_WORKER}"  # noqa: F405
 STORAGES["files"] = {  # noqa: F405
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": FILES_ROOT, "base_url": None},
+    "BACKEND": "files.storage.PrivateFileSystemStorage",
+    "OPTIONS": {"location": FILES_ROOT},
 }
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True

@@ -138,3 +138,41 @@ def test_with_redis_url_the_cache_and_channel_layer_use_redis():
     assert used["channel_layer"] == "channels_redis.core.RedisChannelLayer"
     assert used["channel_hosts"] == [url]
     assert used["celery_eager"] is False
+
+
+def test_shared_files_go_to_a_private_local_folder_by_default():
+    done = run(
+        "-c",
+        "import django; django.setup();"
+        "from django.core.files.storage import storages; s = storages['files'];"
+        "print(type(s).__name__, s.location);"
+        "s.url('2026/12/x')",
+        DEBUG="true",
+        FILES_ROOT="/srv/maillage-files",
+    )
+    assert done.stdout.split() == ["PrivateFileSystemStorage", "/srv/maillage-files"]
+    assert "Shared files have no public URL" in done.stderr
+
+
+def test_shared_files_go_to_s3_compatible_storage_when_a_bucket_is_configured():
+    done = run(
+        "-c",
+        "import django; django.setup();"
+        "from django.core.files.storage import storages; s = storages['files'];"
+        "print(type(s).__name__, s.bucket_name, s.endpoint_url, s.location, s.default_acl,"
+        " s.querystring_auth)",
+        DEBUG="true",
+        FILES_S3_BUCKET="maillage-fichiers",
+        FILES_S3_ENDPOINT_URL="https://s3.fr-par.example",
+        FILES_S3_ACCESS_KEY_ID="key",
+        FILES_S3_SECRET_ACCESS_KEY="secret",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        "S3Storage",
+        "maillage-fichiers",
+        "https://s3.fr-par.example",
+        "maillage",
+        "private",
+        "True",
+    ]

@@ -23,8 +23,8 @@ def file_storage(settings, tmp_path) -> Path:
     settings.STORAGES = {
         **settings.STORAGES,
         "files": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": root, "base_url": None},
+            "BACKEND": "files.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": root},
         },
     }
     storages._storages.pop("files", None)  # the handler caches backends by alias

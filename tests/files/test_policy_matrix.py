@@ -63,8 +63,8 @@ def expected_visible(viewer: str) -> set[str]:
 def module_storage(tmp_path_factory):
     root = tmp_path_factory.mktemp("matrix-files")
     files_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": root, "base_url": None},
+        "BACKEND": "files.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": root},
     }
     from django.conf import settings
 
