@@ -2,6 +2,8 @@
 
 `python -m bench --feeds-only` runs only the feed benchmark and prints its section of the
 report instead of writing docs/benchmarks.md (handy while working on the feeds).
+`python -m bench --files-only` runs only the files benchmark (a 1 GiB file up and down through
+a daphne process) and rewrites its section of docs/benchmarks.md, leaving the rest as it was.
 """
 
 import argparse
@@ -25,6 +27,11 @@ def main() -> int:
         action="store_true",
         help="run only the feed benchmark and print its report section",
     )
+    parser.add_argument(
+        "--files-only",
+        action="store_true",
+        help="run only the files benchmark and rewrite its section of docs/benchmarks.md",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     django.setup()
@@ -32,7 +39,7 @@ def main() -> int:
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from bench import feeds, report, run
+    from bench import feeds, files, report, run
 
     setup_test_environment(debug=False)
     old_name = connection.settings_dict["NAME"]
@@ -43,6 +50,9 @@ def main() -> int:
         if args.feeds_only:
             print("Feeds…", flush=True)
             feed_results = feeds.run()
+        elif args.files_only:
+            print("Files through daphne…", flush=True)
+            file_results = files.run()
         else:
             results = run.run_all()
     finally:
@@ -53,6 +63,10 @@ def main() -> int:
     if args.feeds_only:
         print("\n".join(report.feeds_section(feed_results)))
         print(f"Done in {facts['run_seconds']:.0f} s (docs/benchmarks.md left as it was).")
+        return 0
+    if args.files_only:
+        path = report.write_section("Files", report.files_section(file_results, facts))
+        print(f"Done in {facts['run_seconds']:.0f} s: the Files section of {path}")
         return 0
     path = report.write(facts, results)
     print(f"Done in {facts['run_seconds']:.0f} s: {path}")

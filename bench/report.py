@@ -11,7 +11,9 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.views import DIRECTORY_PAGE_SIZE
+from bench import files as file_bench
 from bench.feeds import DEEP_PAGES, PAGE_SIZE, TARGET_P95, TARGET_QUERIES, FeedResults
+from bench.files import FilesResults, Phase
 from bench.run import Results
 from bench.stats import ms
 from social.selectors import MAX_PAGE_SIZE
@@ -41,6 +43,25 @@ def machine_facts(connection) -> dict:
 def write(facts: dict, results: Results) -> Path:
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(render(facts, results), encoding="utf-8")
+    return REPORT
+
+
+def write_section(title: str, lines: list[str]) -> Path:
+    """Replace the `## title` section of the report (or add it before the feeds and the
+    closing notes), leaving every other section as the last full run wrote it."""
+    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
+    page = text.splitlines()
+    heading = f"## {title}"
+    if heading in page:
+        start = page.index(heading)
+        end = next((n for n in range(start + 1, len(page)) if page[n].startswith("## ")), len(page))
+    else:
+        start = end = next(
+            (n for n, line in enumerate(page) if line in ("## Feeds", "## What the figures mean")),
+            len(page),
+        )
+    section = [*lines] if lines[-1:] == [""] else [*lines, ""]
+    REPORT.write_text("\n".join([*page[:start], *section, *page[end:]]) + "\n", encoding="utf-8")
     return REPORT
 
 
@@ -188,6 +209,7 @@ def render(facts: dict, results: Results) -> str:
         "other, each send a few Redis round trips: its cost grows with the number of "
         "recipients and is paid by the request that publishes.",
         "",
+        *(files_section(results.files) if results.files else []),
         *(feeds_section(results.feeds) if results.feeds else []),
         "## What the figures mean",
         "",
@@ -263,6 +285,213 @@ def _channel_layer() -> str:
         return f"`{backend}`, Redis {info['redis_version']} (database {database})"
     except Exception as error:
         return f"`{backend}` (Redis version unknown: {error})"
+
+
+def _mib(value: float) -> str:
+    return f"{value / file_bench.MiB:,.0f}"
+
+
+def _size(value: int) -> str:
+    if value >= 1024 * file_bench.MiB:
+        return f"{value / (1024 * file_bench.MiB):.0f} GiB"
+    if value % file_bench.MiB == 0:
+        return f"{value // file_bench.MiB} MiB"
+    return f"{value / 1e6:.0f} MB"
+
+
+def _phase_row(phase: Phase, *, status: bool = False) -> str:
+    growth = phase.memory.growth
+    mark = f"**{_mib(growth)}**" if growth > file_bench.TARGET_GROWTH else _mib(growth)
+    answer = f" → {phase.status}" if status and phase.status else ""
+    stall = f"{phase.stall:.2f}" if phase.stall else ""
+    return (
+        f"| {phase.label}{answer} | {_size(phase.bytes)} | {phase.seconds:.2f} | "
+        f"{phase.throughput:,.0f} | {_mib(phase.memory.before)} | {mark} | {stall} |"
+    )
+
+
+def files_section(files: FilesResults, facts: dict | None = None) -> list[str]:
+    """The « Files » section: a big file up and down through daphne, and what it costs."""
+    lines = ["## Files", ""]
+    if files.skipped:
+        return [*lines, f"**Not measured:** {files.skipped}.", ""]
+    target = file_bench.TARGET_GROWTH
+    chunks = files.size // files.chunk_size
+    lines += [
+        f"A {_size(files.size)} file is uploaded and downloaded through a real daphne process "
+        "running `config.asgi:application` as in production (DEBUG off, PostgreSQL and Redis "
+        "as above, local storage and staging folder in one temporary folder on the same file "
+        "system, previews inline), with a personal API token, on loopback. The client is the "
+        "benchmark process (`http.client`): the bytes are generated while they are sent (a "
+        "random 1 MiB pattern behind a PDF header, so the content is sniffed as a PDF) and "
+        "checked while they are received (CRC-32), never held whole on either side. "
+        f"The upload is what the browser does: `POST /api/v1/uploads`, {chunks} × `PUT "
+        f"/api/v1/uploads/{{id}}` of {_size(files.chunk_size)} (`FILES_CHUNK_SIZE`) on one "
+        "keep-alive connection, then `POST /api/v1/files` with `upload`; the download is "
+        f"repeated {file_bench.DOWNLOADS} times, as what daphne buffers depends on how fast "
+        "the client reads. "
+        "*Peak growth* is the daphne process's peak resident memory during the phase (VmHWM, "
+        "reset through `/proc/<pid>/clear_refs` as the phase starts, and samples of VmRSS "
+        "every 5 ms) minus its VmRSS just before; *RSS before* shows what the process held "
+        f"then (after start: {_mib(files.started_rss)} MiB; after a warm-up request of each "
+        f"kind: {_mib(files.warm_rss)} MiB). Target: under {_mib(target)} MiB of growth for "
+        "the upload and the download. *Stall* is the longest a concurrent small request "
+        "(`GET /api/v1/me`, every 20 ms on another connection) waited during the phase.",
+        "",
+    ]
+    if facts is not None:
+        lines += [
+            f"Measured on {facts['date']} by `python -m bench --files-only` in "
+            f"{facts['run_seconds']:.0f} s (load average {facts['load'][0]:.2f} at start, "
+            f"{facts['load_end'][0]:.2f} at end, on {facts['cpus']} CPUs; "
+            f"{files.disk_free / file_bench.MiB / 1024:,.0f} GiB free on disk).",
+            "",
+        ]
+    lines += [
+        "| Phase | data | seconds | MB/s | RSS before (MiB) | peak growth (MiB) | stall (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        _phase_row(files.upload),
+        _phase_row(files.finalise),
+        *(_phase_row(phase) for phase in files.downloads),
+        _phase_row(files.direct_small, status=True),
+        _phase_row(files.direct_post, status=True),
+        _phase_row(files.slow_reader),
+        "",
+        f"Time to first byte of the download (median): {files.ttfb_body * 1000:.0f} ms (headers: "
+        f"{files.ttfb_headers * 1000:.0f} ms): the policy check and the queries, then the "
+        "first 256 KiB block. MB/s are 10⁶ bytes a second; the upload's figure includes "
+        f"{chunks} requests (authentication, a row lock, an append to the staging file each).",
+        "",
+    ]
+    up = files.upload_growth
+    down = [phase.memory.growth for phase in files.downloads]
+    under = sum(growth <= target for growth in down)
+    lines.append(
+        (
+            f"**The upload stays under the target**: +{_mib(up)} MiB at most for a "
+            f"{_size(files.size)} file (target {_mib(target)} MiB). "
+            if up <= target
+            else f"**The upload is over the target**: +{_mib(up)} MiB (target {_mib(target)} MiB). "
+        )
+        + (
+            f"**So do the downloads** ({_mib(min(down))} to {_mib(max(down))} MiB)."
+            if under == len(down)
+            else f"**The download stays under it only while the client keeps up**: "
+            f"{under} of {len(down)} runs under, growth from {_mib(min(down))} to "
+            f"{_mib(max(down))} MiB (the bench client shares {_cpus_phrase(files)} with daphne: "
+            "whenever it lags, daphne buffers; see below)."
+        )
+    )
+    lines.append("")
+    failed = [name for name, ok in files.checks.items() if not ok]
+    lines.append("Checks: " + "; ".join(files.checks) + (" — all passed." if not failed else "."))
+    if failed:
+        lines.append("**Failed:** " + "; ".join(failed) + ".")
+    lines += ["", *_files_meaning(files), ""]
+    return lines
+
+
+def _cpus_phrase(files: FilesResults) -> str:
+    cpus = os.cpu_count() or 1
+    return f"the machine's {cpus} CPUs" if cpus > 1 else "the machine's CPU"
+
+
+def _files_meaning(files: FilesResults) -> list[str]:
+    upload, slow = files.upload, files.slow_reader
+    fastest = max(files.downloads, key=lambda phase: phase.throughput)
+    down = [phase.memory.growth for phase in files.downloads]
+    small, big = files.direct_small, files.direct_post
+    off = files.without_form_parsing
+    parsing_costs = bool(off) and big.memory.growth > 4 * max(off[1].memory.growth, 1)
+    lines = [
+        "### What the figures mean",
+        "",
+        "- **Uploads travel in chunks because daphne holds a request's body.** Twisted "
+        "receives the whole body before daphne starts the application (into a temporary file "
+        "above 100 kB), then daphne puts all of it on the application's queue as in-memory "
+        "messages at once, and Django spools it again (in memory up to 2.5 MB, then on disk). "
+        "A request therefore costs about its body in memory, whatever the view does with it. "
+        f"With chunks of {_size(files.chunk_size)} the upload of any size costs what one "
+        f"chunk costs (+{_mib(upload.memory.growth)} MiB here), per upload in flight; the "
+        "body limit (`MAX_REQUEST_BODY`, chunk + 1 MiB) bounds every other request's body "
+        + (
+            "the same way (what a multipart body costs is another matter: see below). "
+            if parsing_costs
+            else "the same way. "
+        )
+        + "Finalising reads the staged file once (SHA-256 and libmagic, 1 MiB "
+        f"blocks: +{_mib(files.finalise.memory.growth)} MiB) and moves it into storage: a "
+        "rename here, a streamed copy when the storage is on another file system or in S3.",
+        "- **Downloads need a server that waits for the client.** The view streams 256 KiB "
+        "blocks, but daphne has no write back-pressure: the ASGI `send` returns at once and "
+        "Twisted buffers whatever the socket does not take yet. A client as fast as the disk "
+        f"leaves little to buffer (the downloads above, up to {fastest.throughput:,.0f} MB/s "
+        f"on loopback: +{_mib(min(down))} to +{_mib(max(down))} MiB, more whenever the "
+        "benchmark's own client fell behind); a client reading "
+        f"{file_bench.SLOW_READ_RATE / 1e6:.0f} MB/s made the process hold "
+        f"+{_mib(slow.memory.growth)} MiB within {slow.seconds:.1f} s"
+        + (
+            ", when the benchmark cut it, still growing: nothing slows the server down, so it "
+            "would have held the rest of the file"
+            if files.slow_cut == "cap"
+            else ""
+        )
+        + ". Every slow download (a phone, a hotel's Wi-Fi) costs up to the size of its file "
+        "in one process"
+        + (
+            f"; the memory was given back once the client left ({_mib(files.slow_rss_after)} "
+            "MiB a second later). "
+            if files.slow_rss_after <= slow.memory.before + 16 * file_bench.MiB
+            else ", and does not shrink back when the client leaves: the process still held "
+            f"{_mib(files.slow_rss_after)} MiB a second later and {_mib(files.slow_rss_later)} "
+            f"MiB five seconds later (against {_mib(slow.memory.before)} MiB before). "
+        )
+        + "This is daphne facing the client alone; behind nginx with its default response "
+        "buffering, nginx is the fast client and spools the file to its own temporary files "
+        "(up to `proxy_max_temp_file_size`, 1 GiB by default), and every byte still crosses "
+        "daphne. Hence, in production, `FILES_ACCEL_REDIRECT_PREFIX`: the view checks policy "
+        "and answers with `X-Accel-Redirect`, and nginx sends the bytes from disk (sendfile, "
+        "its own flow control, byte ranges) without daphne (docs/deploy.md).",
+    ]
+    answer = (
+        "refused with 413 by `config/limits.py`" if big.status == 413 else f"answered {big.status}"
+    )
+    if parsing_costs:
+        ratio = big.memory.growth / big.bytes
+        lines.append(
+            f"- **A direct multipart POST costs {ratio:.0f} times its size in memory.** The "
+            f"{_size(big.bytes)} POST was {answer}, but only after Twisted had received all "
+            "of it and, as it does for every "
+            "`multipart/form-data` POST, parsed it into `request.args` with the e-mail parser, "
+            "in memory and in the reactor thread, for nothing: daphne never reads `args`. "
+            f"It cost +{_mib(big.memory.growth)} MiB and {big.seconds:.1f} s during which "
+            f"every other request and socket of that process waited (stall "
+            f"{big.stall:.1f} s); an accepted direct upload of {_size(small.bytes)} cost "
+            f"+{_mib(small.memory.growth)} MiB. With that parsing switched off (the same "
+            "daphne, its request class built with Twisted's `parsePOSTFormSubmission=False`), "
+            "the same requests cost:"
+        )
+        lines += [
+            "",
+            "  | Phase, form parsing off | data | seconds | MB/s | RSS before (MiB) "
+            "| peak growth (MiB) | stall (s) |",
+            "  |---|---:|---:|---:|---:|---:|---:|",
+            *(f"  {_phase_row(phase, status=True)}" for phase in off),
+            "",
+            "  What remains is daphne queuing the body it received: only a proxy that "
+            "refuses big bodies before they travel protects the process, so nginx's "
+            "`client_max_body_size` must equal `MAX_REQUEST_BODY` (docs/deploy.md), and "
+            "direct uploads are for small files; the browser always sends chunks.",
+        ]
+    else:
+        lines.append(
+            f"- **A body over the limit is refused, but only once received.** The "
+            f"{_size(big.bytes)} direct POST was answered {big.status} after "
+            f"{big.seconds:.1f} s and +{_mib(big.memory.growth)} MiB: daphne queues the body "
+            "it received before the application can refuse it, so nginx's "
+            "`client_max_body_size` must equal `MAX_REQUEST_BODY` (docs/deploy.md)."
+        )
+    return lines
 
 
 def feeds_section(feeds: FeedResults) -> list[str]:

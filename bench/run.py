@@ -13,6 +13,7 @@ from accounts import selectors, services
 from accounts.models import Organisation, User
 from accounts.views import DIRECTORY_PAGE_SIZE
 from bench import feeds as feed_bench
+from bench import files as file_bench
 from bench import sockets
 from bench.pages import Measure, measure
 from bench.seed import Seeder
@@ -39,6 +40,7 @@ class Results:
     fan_outs: list[sockets.FanOut]
     db_connect_median: float
     feeds: feed_bench.FeedResults | None = None
+    files: file_bench.FilesResults | None = None
     term: str = TERM
 
 
@@ -103,11 +105,18 @@ def run_all() -> Results:
     fan_outs = sockets.fan_out(cases)
     cache.clear()
 
+    print("Files through daphne…", flush=True)
+    file_results = file_bench.run()
+
     # Last, because it empties the database and starts again with its own people.
     print("Feeds…", flush=True)
     feed_results = feed_bench.run()
     return Results(
-        sizes=sizes, fan_outs=fan_outs, db_connect_median=db_connect_median, feeds=feed_results
+        sizes=sizes,
+        fan_outs=fan_outs,
+        db_connect_median=db_connect_median,
+        feeds=feed_results,
+        files=file_results,
     )
 
 

@@ -15,6 +15,7 @@ from ninja.throttling import SimpleRateThrottle
 
 from accounts.api import router as accounts_router
 from accounts.services import authenticate_token
+from files.api import router as files_router
 from groups.api import router as groups_router
 from social.api import router as social_router
 
@@ -113,6 +114,7 @@ api = MaillageAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", groups_router)
 api.add_router("/", social_router)
+api.add_router("/", files_router)
 
 
 def _json(request: HttpRequest, status: int, detail, **extra) -> HttpResponse:

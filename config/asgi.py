@@ -11,8 +11,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from config.limits import RequestBodyLimit  # noqa: E402
+from config.limits import RequestBodyLimit, without_twisted_form_parsing  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+without_twisted_form_parsing()
 
 application = ProtocolTypeRouter(
     {

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from files.models import NAME_MAX_LENGTH
+from files.types import type_label
 
 # Enough for libmagic to tell office documents (zip containers) apart.
 SNIFF_BYTES = 1024 * 1024
@@ -21,37 +22,10 @@ READ_BLOCK = 1024 * 1024
 # Everything else, SVG and HTML among them, is sent as an attachment.
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
-# Readable names for the types people meet, in error messages and lists.
-TYPE_LABELS = {
-    "application/pdf": "PDF",
-    "image/png": "PNG",
-    "image/jpeg": "JPEG",
-    "image/gif": "GIF",
-    "image/webp": "WebP",
-    "text/plain": "texte",
-    "text/csv": "CSV",
-    "application/zip": "ZIP",
-    "application/msword": "Word",
-    "application/vnd.ms-excel": "Excel",
-    "application/vnd.ms-powerpoint": "PowerPoint",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
-    "application/vnd.oasis.opendocument.text": "OpenDocument texte",
-    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument tableur",
-    "application/vnd.oasis.opendocument.presentation": "OpenDocument présentation",
-    "text/html": "HTML",
-    "image/svg+xml": "SVG",
-}
-
 
 def sniff(head: bytes) -> str:
     """The MIME type the content itself shows (libmagic), whatever its name says."""
     return magic.from_buffer(head[:SNIFF_BYTES], mime=True)
-
-
-def type_label(mime_type: str) -> str:
-    return TYPE_LABELS.get(mime_type, mime_type)
 
 
 def check_type(mime_type: str) -> None:

@@ -1,12 +1,15 @@
 """Shared files, their versions, where they are shared, and uploads still in progress."""
 
 import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from files import types
 
 NAME_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 2000
@@ -81,6 +84,25 @@ class FileVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.original_name} v{self.number}"
 
+    # What templates show of a version: a readable type, and an icon when there is no preview.
+    @property
+    def type_label(self) -> str:
+        return types.type_label(self.mime_type)
+
+    @property
+    def kind(self) -> str:
+        return types.kind_of(self.mime_type)
+
+    @property
+    def icon_text(self) -> str:
+        """The extension people know the type by (DOCX, ODS…), else the start of its label."""
+        suffix = PurePath(self.original_name).suffix.lstrip(".")
+        return (suffix if 0 < len(suffix) <= 4 else self.type_label[:4]).upper()
+
+    @property
+    def has_thumbnail(self) -> bool:
+        return bool(self.thumbnail) and self.preview == self.Preview.READY
+
 
 class FileShare(models.Model):
     """The file is shared to a group, to a post, or to one person: exactly one target."""
@@ -145,6 +167,8 @@ class Upload(models.Model):
     received = models.BigIntegerField(default=0)
     mime_type = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Last chunk received: an upload is abandoned after FILES_UPLOAD_TTL_HOURS of silence.
+    touched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [

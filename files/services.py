@@ -362,7 +362,8 @@ def receive_chunk(*, user: User, upload: Upload, offset: int, stream, length: in
         if offset == 0:
             locked.mime_type = content.sniff(head)
         locked.received = offset + length
-        locked.save(update_fields=["received", "mime_type"])
+        locked.touched_at = timezone.now()
+        locked.save(update_fields=["received", "mime_type", "touched_at"])
     try:
         # Refused on the first chunk rather than after the whole file has travelled.
         content.check_type(locked.mime_type)
@@ -405,9 +406,9 @@ def _discard(upload: Upload) -> None:
 
 
 def purge_stale_uploads(*, now=None) -> int:
-    """Uploads abandoned for FILES_UPLOAD_TTL_HOURS, and staging files with no upload."""
+    """Uploads silent for FILES_UPLOAD_TTL_HOURS, and old staging files with no upload."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.FILES_UPLOAD_TTL_HOURS)
-    stale = list(Upload.objects.filter(created_at__lt=cutoff))
+    stale = list(Upload.objects.filter(touched_at__lt=cutoff))
     for upload in stale:
         _discard(upload)
     staging = settings.FILES_STAGING_DIR
@@ -417,3 +418,17 @@ def purge_stale_uploads(*, now=None) -> int:
             if path.stem not in known and path.stat().st_mtime < cutoff.timestamp():
                 path.unlink(missing_ok=True)
     return len(stale)
+
+
+# --- Attachments of a post -------------------------------------------------------------------
+
+
+@transaction.atomic
+def attach_to_post(*, actor: User, post: Post, files) -> list[FileShare]:
+    """Share each of `files` to `post` (the composer's « Joindre des fichiers »): all of them
+    or, when one may not go there, none."""
+    files = list(files)
+    if not files:
+        return []
+    allowed = policy.can_attach_to_post(actor, post)
+    return [_share(actor, file, allowed, post=post) for file in files]

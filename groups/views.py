@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from files import policy as file_policy
+from files import selectors as file_selectors
+from files import views as file_views
 from groups import policy, selectors, services
 from groups.forms import (
     AcceptInvitationForm,
@@ -201,7 +204,25 @@ def files(request: HttpRequest, slug: str) -> HttpResponse:
     context = _group_context(request, group, "files")
     if not policy.can_read_group(request.user, group):
         return render(request, "groups/restricted.html", context, status=403)
-    return render(request, "groups/files.html", context)
+    query, order = file_views.search_terms(request)
+    files = file_selectors.visible(request.user, q=query, group=group, order=order)
+    template = "groups/files.html"
+    if request.htmx and request.htmx.target == "file-results":
+        template += "#results"
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "page": file_views.file_page(files, request),
+            "query": query,
+            "order": order,
+            "orders": file_views.sort_choices(),
+            "storage": file_selectors.group_storage(group),
+            "can_upload": file_policy.can_share_to_group(request.user, group),
+            "upload_limits": file_views.upload_limits(),
+        },
+    )
 
 
 def members(request: HttpRequest, slug: str) -> HttpResponse:

@@ -3,6 +3,7 @@
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Status
@@ -12,6 +13,7 @@ from pydantic.json_schema import WithJsonSchema
 from accounts.models import User
 from accounts.selectors import get_person_for
 from config.pagination import Pagination
+from files import services as file_services
 from groups.models import Group
 from groups.selectors import get_group_for
 from social import selectors, services
@@ -130,14 +132,20 @@ def create_post(
     request: HttpRequest, slug: Slug, payload: PostIn | PollIn | AnnouncementIn
 ) -> Status:
     group = get_group_for(request.auth, slug)
-    post = services.create_post(
-        author=request.auth,
-        group=group,
-        body=payload.body,
-        kind=payload.kind,
-        poll_options=getattr(payload, "poll_options", None),
-        pinned_until=getattr(payload, "pinned_until", None),
-    )
+    with transaction.atomic():  # the post and its attachments, or nothing
+        post = services.create_post(
+            author=request.auth,
+            group=group,
+            body=payload.body,
+            kind=payload.kind,
+            poll_options=getattr(payload, "poll_options", None),
+            pinned_until=getattr(payload, "pinned_until", None),
+        )
+        file_services.attach_to_post(
+            actor=request.auth,
+            post=post,
+            files=selectors.attachable_files(request.auth, payload.attachments),
+        )
     return Status(201, _post(request, post.pk))
 
 

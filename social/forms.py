@@ -1,5 +1,6 @@
 """Forms of the social pages: they parse and render; the rules live in social.services."""
 
+import re
 from datetime import datetime, time, timedelta
 
 from django import forms
@@ -9,6 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from social import selectors
 from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, Post
 from social.services import POLL_MAX_OPTIONS, POLL_OPTION_MAX_LENGTH
 
@@ -69,8 +71,39 @@ def apply_errors(form: forms.Form, error: ValidationError, *, aliases: dict | No
         form.add_error(field if field in form.fields else None, errors)
 
 
+# The composer's file input, used only without JavaScript: with it, static/js/uploads.js sends
+# each file through the API as soon as it is chosen and adds its id as an `attachments` input.
+UPLOADS_FIELD = "attachment_uploads"
+_FILE_ID = re.compile(r"[0-9]{1,18}")
+
+
+class AttachmentsField(forms.Field):
+    """Ids of files already uploaded (one hidden input, or one checkbox, per file)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "invalid": _("Un fichier joint n’est pas valide : envoyez-le de nouveau."),
+        "too_many": _("Joignez %(max)s fichiers au plus à une publication."),
+    }
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        if len(values) > selectors.ATTACHMENTS_MAX:
+            raise ValidationError(
+                self.error_messages["too_many"],
+                code="too_many",
+                params={"max": selectors.ATTACHMENTS_MAX},
+            )
+        if not all(isinstance(v, str | int) and _FILE_ID.fullmatch(str(v)) for v in values):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return list(dict.fromkeys(int(v) for v in values))
+
+
 class PostForm(MentionsMixin, forms.Form):
-    """The composer: a group post (every kind) or a profile post (no announcement)."""
+    """The composer: a group post (every kind) or a profile post (no announcement), with the
+    author's files attached (`author` given: files uploaded already, or sent with the form)."""
 
     body = _body_field(label=_("Votre message"), limit=POST_MAX_LENGTH)
     kind = forms.ChoiceField(
@@ -85,10 +118,12 @@ class PostForm(MentionsMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("L’annonce reste en tête du fil du groupe jusqu’à la fin de ce jour."),
     )
+    attachments = AttachmentsField(label=_("Fichiers joints"), required=False)
 
-    def __init__(self, *args, group=None, **kwargs) -> None:
+    def __init__(self, *args, group=None, author=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.group = group
+        self.author = author
         if group is None:
             self.fields["kind"].choices = [
                 c for c in Post.Kind.choices if c[0] != Post.Kind.ANNOUNCEMENT
@@ -99,6 +134,38 @@ class PostForm(MentionsMixin, forms.Form):
                 required=False,
                 widget=forms.TextInput(attrs={"maxlength": POLL_OPTION_MAX_LENGTH}),
             )
+
+    def clean_attachments(self) -> list:
+        ids = self.cleaned_data["attachments"]
+        if ids and self.author is None:
+            raise ValidationError(self.fields["attachments"].error_messages["invalid"])
+        try:
+            return selectors.attachable_files(self.author, ids)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["attachments"]) from None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Files sent with the form (no JavaScript): stored by the view with the post.
+        data["uploads"] = self.files.getlist(UPLOADS_FIELD) if self.author is not None else []
+        attached = len(data.get("attachments") or []) + len(data["uploads"])
+        if attached > selectors.ATTACHMENTS_MAX:
+            self.add_error(
+                "attachments",
+                ValidationError(
+                    self.fields["attachments"].error_messages["too_many"],
+                    code="too_many",
+                    params={"max": selectors.ATTACHMENTS_MAX},
+                ),
+            )
+        return data
+
+    @property
+    def attached_files(self) -> list:
+        """Files already attached, shown again (checked) when the form comes back with errors."""
+        if not self.is_bound or not hasattr(self, "cleaned_data"):
+            return []
+        return self.cleaned_data.get("attachments") or []
 
     @property
     def poll_fields(self) -> list:

@@ -8,8 +8,11 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime, ConfigDict
 
 from accounts.models import User
+from files import content as file_content
+from files.models import File, FileVersion
 from groups.models import Group
 from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, Comment, Post, PostRevision
+from social.selectors import ATTACHMENTS_MAX
 from social.services import POLL_MAX_OPTIONS, POLL_MIN_OPTIONS, POLL_OPTION_MAX_LENGTH
 
 # The limits of what the database and the services accept, said in the schema so that clients
@@ -94,6 +97,46 @@ def poll_of(post: Post) -> dict | None:
     }
 
 
+class AttachmentOut(Schema):
+    """A file attached to a post, seen by whoever sees the post (GET /files/{id} tells more)."""
+
+    id: int
+    name: str
+    size: int = Field(description="Taille de la version courante, en octets")
+    mime_type: str
+    type_label: str
+    detail_url: str = Field(description="La page du fichier")
+    download_url: str
+    thumbnail_url: str | None = Field(description="Absente quand il n'y a pas d'aperçu")
+
+    @staticmethod
+    def resolve_size(obj: File) -> int:
+        return obj.current_version.size
+
+    @staticmethod
+    def resolve_mime_type(obj: File) -> str:
+        return obj.current_version.mime_type
+
+    @staticmethod
+    def resolve_type_label(obj: File) -> str:
+        return file_content.type_label(obj.current_version.mime_type)
+
+    @staticmethod
+    def resolve_detail_url(obj: File) -> str:
+        return reverse("files:detail", args=[obj.pk])
+
+    @staticmethod
+    def resolve_download_url(obj: File) -> str:
+        return reverse("api:file_download", kwargs={"file_id": obj.pk})
+
+    @staticmethod
+    def resolve_thumbnail_url(obj: File) -> str | None:
+        version = obj.current_version
+        if version.preview != FileVersion.Preview.READY or not version.thumbnail:
+            return None
+        return reverse("api:file_thumbnail", kwargs={"file_id": obj.pk})
+
+
 class PostOut(Schema):
     """A post as its viewer may see it; built from selectors' pages (no query per post)."""
 
@@ -120,6 +163,7 @@ class PostOut(Schema):
     poll: PollOut | None
     best_answer_id: int | None
     shared_from: int | None = Field(description="La publication partagée, le cas échéant")
+    attachments: list[AttachmentOut] = Field(description="Fichiers joints")
     url: str
 
     @staticmethod
@@ -153,6 +197,10 @@ class PostOut(Schema):
     @staticmethod
     def resolve_shared_from(obj: Post) -> int | None:
         return obj.shared_from_id
+
+    @staticmethod
+    def resolve_attachments(obj: Post) -> list[File]:
+        return getattr(obj, "attachments", [])
 
     @staticmethod
     def resolve_url(obj: Post) -> str:
@@ -233,20 +281,31 @@ PollOption = Annotated[
 ]
 
 
-class PostIn(_In):
+FileId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class _NewPost(_In):
+    attachments: list[FileId] = Field(
+        default=[],
+        max_length=ATTACHMENTS_MAX,
+        description="Vos fichiers déjà envoyés (POST /files) à joindre à la publication",
+    )
+
+
+class PostIn(_NewPost):
     """A plain post or a question."""
 
     kind: Literal["plain", "question"] = "plain"
     body: str = Field(min_length=1, max_length=POST_MAX_LENGTH, pattern=SOME_TEXT)
 
 
-class PollIn(_In):
+class PollIn(_NewPost):
     kind: Literal["poll"]
     body: str = Field(min_length=1, max_length=POST_MAX_LENGTH, pattern=SOME_TEXT)
     poll_options: list[PollOption] = Field(min_length=POLL_MIN_OPTIONS, max_length=POLL_MAX_OPTIONS)
 
 
-class AnnouncementIn(_In):
+class AnnouncementIn(_NewPost):
     kind: Literal["announcement"]
     body: str = Field(min_length=1, max_length=POST_MAX_LENGTH, pattern=SOME_TEXT)
     pinned_until: AwareDatetime = Field(description="Épinglée en tête du groupe jusqu'à ce moment")

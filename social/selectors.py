@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     Case,
@@ -21,8 +22,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from files import selectors as file_selectors
+from files.models import File
 from groups import policy as group_policy
 from groups.models import Group, Membership
 from social import policy
@@ -96,8 +100,8 @@ def _detailed(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
 
 
 def attach_details(posts: list[Post], viewer: User) -> list[Post]:
-    """Topics, mentions, reactions and poll results for a page of posts (with its pinned
-    ones): six queries at most, whatever its size."""
+    """Topics, mentions, reactions, poll results and attached files for a page of posts (with
+    its pinned ones): seven queries at most, whatever its size."""
     ids = [p.pk for p in posts]
     if not ids:
         return posts
@@ -157,7 +161,55 @@ def attach_details(posts: list[Post], viewer: User) -> list[Post]:
                     if post.show_results
                     else None
                 )
+    _attach_files(posts, viewer)
     return posts
+
+
+def _attach_files(posts: list[Post], viewer: User) -> None:
+    """`post.attachments`: the files shared to each live post, and to the original a share
+    shows, in one query. The viewer reads the post, so they may see its files."""
+    shown = [p for p in posts if not p.is_deleted]
+    shown += [
+        p.shared_from
+        for p in shown
+        if p.shared_from_id is not None
+        and p.shared_from is not None
+        and not p.shared_from.is_deleted
+    ]
+    attached = file_selectors.attachments_for(viewer, shown) if shown else {}
+    for post in posts:
+        post.attachments = []
+    for post in shown:
+        post.attachments = attached.get(post.pk, [])
+
+
+ATTACHMENTS_MAX = 10
+
+
+def attachable_files(author: User, ids: list[int]) -> list[File]:
+    """The files `author` attaches to a post, in the order given: only their own live files
+    (which they may see); any other id is refused, and nothing is attached."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    if len(ids) > ATTACHMENTS_MAX:
+        raise ValidationError(
+            {
+                "attachments": _("Joignez %(max)s fichiers au plus à une publication.")
+                % {"max": ATTACHMENTS_MAX}
+            }
+        )
+    found = file_selectors.owned_by(author).filter(pk__in=ids).in_bulk()
+    if len(found) != len(ids):
+        raise ValidationError(
+            {
+                "attachments": _(
+                    "Un fichier joint n’existe pas ou ne vous appartient pas : vous ne pouvez "
+                    "joindre que vos propres fichiers."
+                )
+            }
+        )
+    return [found[i] for i in ids]
 
 
 def _page(

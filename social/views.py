@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,12 +21,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import User
+from files import content as file_content
+from files import policy as file_policy
+from files import services as file_services
+from files.views import upload_limits
 from groups import policy as group_policy
 from groups import selectors as group_selectors
 from groups.models import Group, JoinRequest
 from social import policy, selectors, services
 from social.forms import (
     ERROR_ALIASES,
+    UPLOADS_FIELD,
     CommentForm,
     EditCommentForm,
     EditPostForm,
@@ -132,6 +138,55 @@ def _mentions_url(group: Group | None) -> str:
     return f"{url}?{urlencode({'group': group.slug})}" if group else url
 
 
+# --- Publishing (the composer) ---------------------------------------------------------------
+
+
+def _composer_context(user: User) -> dict:
+    """What the composer's « Joindre des fichiers » block needs."""
+    if not file_policy.can_have_files(user):
+        return {"can_attach": False}
+    return {
+        "can_attach": True,
+        "upload_limits": upload_limits(),
+        "uploads_field": UPLOADS_FIELD,
+        "attachments_max": selectors.ATTACHMENTS_MAX,
+    }
+
+
+def _publish(request: HttpRequest, form: PostForm, group: Group | None) -> Post:
+    """The post and its files, all or nothing: files uploaded already are shared to it, files
+    sent with the form (without JavaScript) are stored, then shared to it."""
+    author = request.user
+    stored: list[str] = []  # blobs written here, removed again if the post is not published
+    try:
+        with transaction.atomic():
+            post = services.create_post(author=author, group=group, **form.service_arguments())
+            file_services.attach_to_post(
+                actor=author, post=post, files=form.cleaned_data["attachments"]
+            )
+            for uploaded in form.cleaned_data["uploads"]:
+                try:
+                    file = file_services.create_file(
+                        owner=author, incoming=file_services.from_upload(uploaded), post=post
+                    )
+                except ValidationError as error:
+                    raise ValidationError(
+                        {
+                            "attachments": _("« %(name)s » n’a pas été joint : %(reason)s")
+                            % {
+                                "name": file_content.clean_name(uploaded.name),
+                                "reason": " ".join(error.messages),
+                            }
+                        }
+                    ) from error
+                stored.append(file.current_version.blob)
+    except BaseException:
+        for key in stored:
+            file_services.storage().delete(key)
+        raise
+    return post
+
+
 # --- Home, bookmarks and the profile composer ------------------------------------------------
 
 
@@ -145,7 +200,8 @@ def _home_context(request: HttpRequest, *, form: PostForm | None = None) -> dict
     if not _is_more(request, cursor):
         context["trending"] = selectors.trending_topics(user)
         if policy.can_post_on_profile(user):
-            context["form"] = form or PostForm(mentions_url=_mentions_url(None))
+            context["form"] = form or PostForm(author=user, mentions_url=_mentions_url(None))
+            context.update(_composer_context(user))
     return context
 
 
@@ -166,10 +222,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def publish_on_profile(request: HttpRequest) -> HttpResponse:
     if not policy.can_post_on_profile(request.user):
         raise PermissionDenied
-    form = PostForm(request.POST, mentions_url=_mentions_url(None))
+    form = PostForm(
+        request.POST, request.FILES, author=request.user, mentions_url=_mentions_url(None)
+    )
     if form.is_valid():
         try:
-            post = services.create_post(author=request.user, group=None, **form.service_arguments())
+            post = _publish(request, form, None)
         except ValidationError as error:
             apply_errors(form, error, aliases=ERROR_ALIASES)
         else:
@@ -230,7 +288,10 @@ def _group_context(request: HttpRequest, group: Group, *, form: PostForm | None 
             )
         )
     if membership is not None:
-        context["form"] = form or PostForm(group=group, mentions_url=_mentions_url(group))
+        context["form"] = form or PostForm(
+            group=group, author=user, mentions_url=_mentions_url(group)
+        )
+        context.update(_composer_context(user))
     return context
 
 
@@ -264,10 +325,16 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     group = group_selectors.get_group_for(request.user, slug)
     if not policy.can_post_in_group(request.user, group):
         raise PermissionDenied
-    form = PostForm(request.POST, group=group, mentions_url=_mentions_url(group))
+    form = PostForm(
+        request.POST,
+        request.FILES,
+        group=group,
+        author=request.user,
+        mentions_url=_mentions_url(group),
+    )
     if form.is_valid():
         try:
-            services.create_post(author=request.user, group=group, **form.service_arguments())
+            _publish(request, form, group)
         except ValidationError as error:
             apply_errors(form, error, aliases=ERROR_ALIASES)
         else:

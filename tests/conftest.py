@@ -1,7 +1,10 @@
 """Fixtures shared by the whole suite."""
 
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
+from django.core.files.storage import storages
 from django.test import Client
 
 from accounts.models import User
@@ -16,6 +19,25 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def file_storage(settings, tmp_path) -> Path:
+    """Empty storage and staging folders for each test; returns the storage folder."""
+    root, staging = tmp_path / "files", tmp_path / "uploads"
+    root.mkdir()
+    staging.mkdir()
+    settings.FILES_ROOT, settings.FILES_STAGING_DIR = root, staging
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "files": {
+            "BACKEND": "files.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": root},
+        },
+    }
+    storages._storages.pop("files", None)  # the handler caches backends by alias
+    yield root
+    storages._storages.pop("files", None)
 
 
 @pytest.fixture

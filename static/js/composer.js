@@ -1,4 +1,5 @@
-// Feeds and composers: @mention suggestions in text areas, focus after « Charger plus ».
+// Feeds and composers: @mention suggestions in text areas, focus after « Charger plus »,
+// no publishing while an attached file is still being sent.
 //
 // A textarea with `data-mentions-url` suggests people while an @handle is typed: the server
 // answers the options of a listbox (only people who may read the post). The textarea keeps
@@ -165,6 +166,29 @@
       root.querySelectorAll("textarea[data-mentions-url]").forEach(setup);
     }
   }
+
+  // static/js/uploads.js marks each file's row once settled (done, error or cancelled); a post
+  // published before its files are in would go without them.
+  const SENDING = ".upload:not(.upload--done):not(.upload--error):not(.upload--cancelled)";
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.matches || !form.matches(".composer__form")) {
+      return;
+    }
+    const pending = form.querySelector("[data-attachments-pending]");
+    if (!form.querySelector(SENDING)) {
+      if (pending) {
+        pending.hidden = true;
+      }
+      return;
+    }
+    event.preventDefault();
+    if (pending) {
+      pending.hidden = false;
+      pending.setAttribute("tabindex", "-1");
+      pending.focus();
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     scan(document);

@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = {"DEBUG": "false", "ALLOWED_HOSTS": "maillage.example"}
+PRODUCTION = {
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "maillage.example",
+    "FILES_ACCEL_REDIRECT_PREFIX": "/protected-files/",
+}
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -176,3 +180,9 @@ def test_shared_files_go_to_s3_compatible_storage_when_a_bucket_is_configured():
         "private",
         "True",
     ]
+
+
+def test_the_deploy_check_asks_for_nginx_to_send_downloads():
+    production = {k: v for k, v in PRODUCTION.items() if k != "FILES_ACCEL_REDIRECT_PREFIX"}
+    result = manage("check", "--deploy", SECRET_KEY=secret_key(), **production)
+    assert "files.W001" in result.stdout + result.stderr

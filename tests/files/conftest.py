@@ -4,32 +4,12 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from files import services
 from files.models import File
 from tests.social.conftest import world, world_once  # noqa: F401 (the matrix's fixtures)
-
-
-@pytest.fixture(autouse=True)
-def file_storage(settings, tmp_path) -> Path:
-    """Empty storage and staging folders for each test; returns the storage folder."""
-    root, staging = tmp_path / "files", tmp_path / "uploads"
-    root.mkdir()
-    staging.mkdir()
-    settings.FILES_ROOT, settings.FILES_STAGING_DIR = root, staging
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "files": {
-            "BACKEND": "files.storage.PrivateFileSystemStorage",
-            "OPTIONS": {"location": root},
-        },
-    }
-    storages._storages.pop("files", None)  # the handler caches backends by alias
-    yield root
-    storages._storages.pop("files", None)
 
 
 def stored_blobs(root: Path) -> list[Path]:

@@ -101,7 +101,7 @@ def test_members_open_every_tab_of_their_group(people, make_group, client_for, k
         assert response.status_code == 200
         assert group.name in page(response)
         assert BANNER in page(response)
-    assert "Le partage de fichiers arrive bientôt." in page(
+    assert "Aucun fichier n’est encore partagé dans ce groupe." in page(
         client.get(f"/groupes/{group.slug}/fichiers/")
     )
 

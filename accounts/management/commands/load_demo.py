@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD, load_demo
 from accounts.models import User
+from files import demo as files_demo
 from social import demo as social_demo
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             by_kind = load_demo()
             social = social_demo.load_demo()
+            files = files_demo.load_demo()
         labels = dict(User.Kind.choices)
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for kind, emails in by_kind.items():
@@ -32,4 +34,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {social.posts} demo posts ({social.posts_created} new), dated over the last "
             "three weeks."
+        )
+        self.stdout.write(
+            f"Demo files: {files.files} ({files.created} new), {files.versions} versions, "
+            "previews computed."
         )
