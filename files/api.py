@@ -6,14 +6,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import (
-    BooleanField,
-    Exists,
-    ExpressionWrapper,
-    OuterRef,
-    Q,
     QuerySet,
-    Value,
-    prefetch_related_objects,
 )
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -29,7 +22,6 @@ from files import downloads, policy, selectors, services
 from files.models import DESCRIPTION_MAX_LENGTH, File, FileShare, FileVersion, Upload
 from files.schemas import (
     NAME_INPUT_MAX_LENGTH,
-    FileCommentOut,
     FileErrorOut,
     FileOut,
     FilePatch,
@@ -42,14 +34,12 @@ from files.schemas import (
     UploadOut,
     VersionOut,
 )
-from groups import policy as group_policy
-from groups.models import Membership
 from groups.selectors import get_group_for
 from social import policy as social_policy
 from social import selectors as social_selectors
 from social import services as social_services
 from social.models import Post
-from social.schemas import MAX_ID, SLUG, SLUG_MAX_LENGTH, CommentIn
+from social.schemas import MAX_ID, SLUG, SLUG_MAX_LENGTH, CommentIn, CommentOut
 
 router = Router(tags=["files"])
 
@@ -175,35 +165,6 @@ def _post(viewer: User, post_id: int) -> Post:
     return post
 
 
-def _with_rights(viewer: User, files: QuerySet[File]) -> QuerySet[File]:
-    """The viewer's rights on each file of a list, in the list's own query.
-
-    The same rules as `policy.can_change_file` and `policy.can_delete_file` (a test holds
-    them equal), for files the list already took from `policy.visible_files`.
-    """
-    if viewer.is_superuser:
-        return files.annotate(
-            viewer_can_change=Value(True, BooleanField()),
-            viewer_can_delete=Value(True, BooleanField()),
-        )
-    memberships = group_policy.active_memberships(viewer)
-    managed = memberships.filter(role__in=[Membership.Role.OWNER, Membership.Role.MANAGER])
-
-    def shared_to(groups: QuerySet) -> Exists:
-        return Exists(
-            FileShare.objects.filter(file=OuterRef("pk"), group__in=groups.values("group_id"))
-        )
-
-    return files.annotate(
-        viewer_can_change=ExpressionWrapper(
-            Q(owner=viewer) | shared_to(memberships), output_field=BooleanField()
-        ),
-        viewer_can_delete=ExpressionWrapper(
-            Q(owner=viewer) | shared_to(managed), output_field=BooleanField()
-        ),
-    )
-
-
 def _incoming(request: HttpRequest, file: UploadedFile | None, upload: str | None):
     """The bytes of the request: its file, or a finished upload. Exactly one of them."""
     pending = _upload(request, UUID(upload)) if upload else None
@@ -327,7 +288,7 @@ def list_files(
         files = selectors.visible(viewer, q=q, order=order)
     if group is not None:
         files = files.filter(shares__group=get_group_for(viewer, group))
-    return _with_rights(viewer, files)
+    return policy.with_rights(viewer, files)
 
 
 @router.post("/files", response={201: FileOut}, openapi_extra=ONE_SOURCE)
@@ -453,9 +414,7 @@ def add_version(
 @paginate(Pagination)
 def shares(request: HttpRequest, file_id: FileId) -> list[FileShare]:
     """Where the file is shared, as far as the viewer may see the targets."""
-    found = selectors.shares_of(request.auth, _file(request, file_id))
-    prefetch_related_objects(found, "shared_by")
-    return found
+    return selectors.shares_of(request.auth, _file(request, file_id))
 
 
 @router.post("/files/{file_id}/shares", response={200: ShareOut, 201: ShareOut})
@@ -513,7 +472,7 @@ def unshare(
 # --- Comments -----------------------------------------------------------------------------
 
 
-@router.get("/files/{file_id}/comments", response=list[FileCommentOut])
+@router.get("/files/{file_id}/comments", response=list[CommentOut])
 @paginate(Pagination)
 def comments(request: HttpRequest, file_id: FileId) -> list:
     """The file's thread, oldest first (the social app's comments)."""
@@ -521,7 +480,7 @@ def comments(request: HttpRequest, file_id: FileId) -> list:
     return social_selectors.thread(request.auth, file.comments.all())
 
 
-@router.post("/files/{file_id}/comments", response={201: FileCommentOut})
+@router.post("/files/{file_id}/comments", response={201: CommentOut})
 def add_comment(request: HttpRequest, file_id: FileId, payload: CommentIn) -> Status:
     comment = social_services.add_comment(
         author=request.auth, file=_file(request, file_id), body=payload.body

@@ -5,13 +5,13 @@ read a (live) post it is attached to, and to the people it is shared with by nam
 a share takes access away at once: nothing is cached.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
 from accounts import policy as account_policy
 from accounts.models import User
 from files.models import File, FileShare
 from groups import policy as group_policy
-from groups.models import Group
+from groups.models import Group, Membership
 from social import policy as social_policy
 from social.models import Post
 
@@ -64,6 +64,33 @@ def can_delete_file(user: User, file: File) -> bool:
     return any(
         group_policy.can_manage_group(user, share.group)
         for share in file.shares.filter(group__isnull=False).select_related("group")
+    )
+
+
+def with_rights(user: User, files: QuerySet[File]) -> QuerySet[File]:
+    """`can_change_file` and `can_delete_file` for each file of a list, in the list's own
+    query (`viewer_can_change`, `viewer_can_delete`), for files taken from `visible_files`.
+    A test holds them equal to the single-file predicates above."""
+    if user.is_superuser:
+        return files.annotate(
+            viewer_can_change=Value(True, BooleanField()),
+            viewer_can_delete=Value(True, BooleanField()),
+        )
+    memberships = group_policy.active_memberships(user)
+    managed = memberships.filter(role__in=[Membership.Role.OWNER, Membership.Role.MANAGER])
+
+    def shared_to(groups: QuerySet) -> Exists:
+        return Exists(
+            FileShare.objects.filter(file=OuterRef("pk"), group__in=groups.values("group_id"))
+        )
+
+    return files.annotate(
+        viewer_can_change=ExpressionWrapper(
+            Q(owner=user) | shared_to(memberships), output_field=BooleanField()
+        ),
+        viewer_can_delete=ExpressionWrapper(
+            Q(owner=user) | shared_to(managed), output_field=BooleanField()
+        ),
     )
 
 

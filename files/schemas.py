@@ -7,12 +7,11 @@ from uuid import UUID
 from django.conf import settings
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictInt, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 
 from files import content, policy
 from files.models import DESCRIPTION_MAX_LENGTH, File, FileShare, FileVersion, Upload
-from social.models import Comment
-from social.schemas import MAX_ID, SLUG, SLUG_MAX_LENGTH, SOME_TEXT, CommentOut
+from social.schemas import MAX_ID, SLUG, SLUG_MAX_LENGTH, SOME_TEXT
 
 # A name as sent: longer ones are accepted and shortened (keeping the extension) by
 # `content.clean_name`, as a browser's file name is not the sender's fault.
@@ -192,23 +191,22 @@ class FileErrorOut(Schema):
     detail: str
 
 
-class FileCommentOut(CommentOut):
-    """The social app's comment, in the thread of a file rather than of a post."""
-
-    post_id: int | None
-    file_id: int
-
-    @staticmethod
-    def resolve_is_best_answer(obj: Comment) -> bool:
-        return False
-
-
 # --- Input --------------------------------------------------------------------------------
+
+
+def _not_a_boolean(value):
+    # JSON's `true` is no number, though Python's bool is an int; `3.0` is one, though.
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 # The maximum is stated for clients but checked by the service, so a file too big gets the
 # same French message from the API as from the page.
 FileSize = Annotated[
-    StrictInt,
+    WholeNumber,
     Field(ge=0, le=MAX_ID),
     WithJsonSchema(
         {"type": "integer", "minimum": 1, "maximum": settings.FILES_MAX_SIZE},
@@ -232,11 +230,11 @@ class ShareGroupIn(_In):
 
 
 class SharePostIn(_In):
-    post: StrictInt = Field(ge=1, le=MAX_ID)
+    post: WholeNumber = Field(ge=1, le=MAX_ID)
 
 
 class ShareUserIn(_In):
-    user: StrictInt = Field(ge=1, le=MAX_ID)
+    user: WholeNumber = Field(ge=1, le=MAX_ID)
 
 
 ShareIn = ShareGroupIn | SharePostIn | ShareUserIn

@@ -66,7 +66,11 @@ def version_of(file: File, number: int | None) -> FileVersion:
 
 
 def shares_of(viewer: User, file: File) -> list[FileShare]:
-    return list(policy.visible_shares(viewer, file).select_related("group", "post__group", "user"))
+    return list(
+        policy.visible_shares(viewer, file).select_related(
+            "group", "post__group", "user", "shared_by"
+        )
+    )
 
 
 def group_storage(group: Group) -> int:

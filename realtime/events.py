@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from realtime import sequence
 from realtime.groups import user_group
 
 # Layer message types the consumer understands (method names with "." for "_").
@@ -17,30 +18,47 @@ CLOSE = "session.close"
 
 
 def publish(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> None:
-    """Send `{"type", "id", "data"}` to every socket of these users once the transaction commits.
+    """Send `{"type", "id", "seq", "data"}` to every socket of these users once the
+    transaction commits.
 
-    The caller decides the recipients and gives only what each of them may see. Nothing is sent
-    if the transaction rolls back, and a channel-layer failure is logged, never raised: the
-    write it follows has already happened.
+    The caller decides the recipients and gives only what each of them may see. `seq` is the
+    recipient's own increasing number (realtime.sequence): a client that sees a gap knows it
+    missed something and resyncs from the API. Nothing is sent if the transaction rolls back,
+    and a channel-layer failure is logged, never raised: the write it follows has happened.
     """
-    event = {"type": type, "id": uuid.uuid4().hex, "data": data}
+    event_id = uuid.uuid4().hex
     recipients = sorted(set(user_ids))
-    transaction.on_commit(lambda: _send(recipients, {"type": PUSH, "event": event}), robust=True)
+    transaction.on_commit(lambda: _push(recipients, event_id, type, data), robust=True)
+
+
+def _push(user_ids: list[int], event_id: str, type: str, data: dict[str, Any]) -> None:
+    numbers = sequence.next_numbers(user_ids)
+    _send(
+        {
+            uid: {
+                "type": PUSH,
+                "event": {"type": type, "id": event_id, "seq": numbers[uid], "data": data},
+            }
+            for uid in user_ids
+        }
+    )
 
 
 def disconnect(user_id: int) -> None:
     """Close every socket of this user after commit (sign-out everywhere, deactivation)."""
-    transaction.on_commit(lambda: _send([user_id], {"type": CLOSE}), robust=True)
+    transaction.on_commit(lambda: _send({user_id: {"type": CLOSE}}), robust=True)
 
 
-def _send(user_ids: list[int], message: dict[str, Any]) -> None:
+def _send(messages: dict[int, dict[str, Any]]) -> None:
     layer = get_channel_layer()
-    if layer is None or not user_ids:
+    if layer is None or not messages:
         return
 
     async def send_all() -> None:
         # Concurrently: the publishing request waits for one round of Redis calls, not one
         # per recipient.
-        await asyncio.gather(*(layer.group_send(user_group(uid), message) for uid in user_ids))
+        await asyncio.gather(
+            *(layer.group_send(user_group(uid), message) for uid, message in messages.items())
+        )
 
     async_to_sync(send_all)()

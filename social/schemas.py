@@ -226,8 +226,11 @@ class TopicFeedOut(FeedOut):
 
 
 class CommentOut(Schema):
+    """A comment in the thread of a post, or of a shared file (`file_id`)."""
+
     id: int
-    post_id: int
+    post_id: int | None
+    file_id: int | None
     author: PersonBriefOut
     body: str = Field(description="Source Markdown ; vide pour un commentaire supprimé")
     body_html: str
@@ -240,7 +243,7 @@ class CommentOut(Schema):
 
     @staticmethod
     def resolve_is_best_answer(obj: Comment) -> bool:
-        return obj.pk == obj.post.best_answer_id
+        return obj.post_id is not None and obj.pk == obj.post.best_answer_id
 
 
 class RevisionOut(Schema):

@@ -18,7 +18,6 @@ from accounts.models import User
 from files.models import File, FileVersion, Upload
 from groups.models import Group
 from tests.factories import GroupFactory, MembershipFactory, OrganisationFactory
-from tests.files.conftest import file_storage  # noqa: F401 (isolated storage, autouse)
 
 CHUNK = 16 * 1024
 

@@ -25,7 +25,6 @@ from files.previews import make_preview
 from groups.models import Group
 from social import services
 from social.models import Post
-from tests.files.conftest import file_storage as _isolated_storage  # noqa: F401 (autouse)
 from tests.files.conftest import pdf_bytes, png_bytes, stored_blobs, upload
 
 pytestmark = pytest.mark.django_db
