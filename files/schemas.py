@@ -9,9 +9,9 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 
-from files import content, policy
+from files import policy
 from files.models import DESCRIPTION_MAX_LENGTH, File, FileShare, FileVersion, Upload
-from social.schemas import MAX_ID, SLUG, SLUG_MAX_LENGTH, SOME_TEXT
+from social.schemas import MAX_ID, SLUG, SLUG_MAX_LENGTH, SOME_TEXT, FileBriefOut
 
 # A name as sent: longer ones are accepted and shortened (keeping the extension) by
 # `content.clean_name`, as a browser's file name is not the sender's fault.
@@ -31,70 +31,30 @@ class PersonOut(Schema):
     display_name: str
 
 
-def _download_url(file_id: int, number: int | None = None) -> str:
-    url = reverse("api:file_download", kwargs={"file_id": file_id})
-    return f"{url}?version={number}" if number is not None else url
+def _download_url(file_id: int, number: int) -> str:
+    return reverse("api:file_download", kwargs={"file_id": file_id}) + f"?version={number}"
 
 
-def _thumbnail_url(file_id: int, version: FileVersion | None, *, pinned: bool) -> str | None:
-    if version is None or version.preview != FileVersion.Preview.READY or not version.thumbnail:
+def _thumbnail_url(file_id: int, version: FileVersion) -> str | None:
+    if not version.has_thumbnail:
         return None
-    url = reverse("api:file_thumbnail", kwargs={"file_id": file_id})
-    return f"{url}?version={version.number}" if pinned else url
+    return reverse("api:file_thumbnail", kwargs={"file_id": file_id}) + f"?version={version.number}"
 
 
-class FileOut(Schema):
+class FileOut(FileBriefOut):
     """A file as its viewer sees it: its current version's facts and what the viewer may do."""
 
-    id: int
-    name: str
     description: str
     owner: PersonOut
-    size: int = Field(description="Taille de la version courante, en octets")
-    mime_type: str = Field(description="Type reconnu d'après le contenu (jamais d'après le nom)")
-    type_label: str
-    version: int = Field(description="Numéro de la version courante")
-    sha256: str
+    version: int = Field(
+        alias="current_version.number", description="Numéro de la version courante"
+    )
+    sha256: str = Field(alias="current_version.sha256")
     created_at: datetime
     updated_at: datetime
-    download_url: str
-    thumbnail_url: str | None = Field(description="Absente quand il n'y a pas d'aperçu")
-    detail_url: str = Field(description="La page du fichier")
     can_change: bool = Field(description="Nouvelle version, nom et description")
     can_delete: bool
     can_share: bool
-
-    @staticmethod
-    def resolve_size(obj: File) -> int:
-        return obj.current_version.size
-
-    @staticmethod
-    def resolve_mime_type(obj: File) -> str:
-        return obj.current_version.mime_type
-
-    @staticmethod
-    def resolve_type_label(obj: File) -> str:
-        return content.type_label(obj.current_version.mime_type)
-
-    @staticmethod
-    def resolve_version(obj: File) -> int:
-        return obj.current_version.number
-
-    @staticmethod
-    def resolve_sha256(obj: File) -> str:
-        return obj.current_version.sha256
-
-    @staticmethod
-    def resolve_download_url(obj: File) -> str:
-        return _download_url(obj.pk)
-
-    @staticmethod
-    def resolve_thumbnail_url(obj: File) -> str | None:
-        return _thumbnail_url(obj.pk, obj.current_version, pinned=False)
-
-    @staticmethod
-    def resolve_detail_url(obj: File) -> str:
-        return reverse("files:detail", args=[obj.pk])
 
     # Lists annotate the viewer's rights in their one query (files/api.py); a single file
     # asks the policy directly.
@@ -129,10 +89,6 @@ class VersionOut(Schema):
     thumbnail_url: str | None
 
     @staticmethod
-    def resolve_type_label(obj: FileVersion) -> str:
-        return content.type_label(obj.mime_type)
-
-    @staticmethod
     def resolve_is_current(obj: FileVersion) -> bool:
         return obj.file.current_version_id == obj.pk
 
@@ -142,7 +98,7 @@ class VersionOut(Schema):
 
     @staticmethod
     def resolve_thumbnail_url(obj: FileVersion) -> str | None:
-        return _thumbnail_url(obj.file_id, obj, pinned=True)
+        return _thumbnail_url(obj.file_id, obj)
 
 
 class ShareGroupOut(Schema):

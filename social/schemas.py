@@ -8,8 +8,7 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime, ConfigDict
 
 from accounts.models import User
-from files import content as file_content
-from files.models import File, FileVersion
+from files.models import File
 from groups.models import Group
 from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, Comment, Post, PostRevision
 from social.selectors import ATTACHMENTS_MAX
@@ -97,29 +96,23 @@ def poll_of(post: Post) -> dict | None:
     }
 
 
-class AttachmentOut(Schema):
-    """A file attached to a post, seen by whoever sees the post (GET /files/{id} tells more)."""
+class FileBriefOut(Schema):
+    """A shared file in brief, as a post shows it to whoever sees the post (files.schemas.FileOut
+    extends it; GET /files/{id} tells more)."""
 
     id: int
     name: str
-    size: int = Field(description="Taille de la version courante, en octets")
-    mime_type: str
-    type_label: str
+    size: int = Field(
+        alias="current_version.size", description="Taille de la version courante, en octets"
+    )
+    mime_type: str = Field(
+        alias="current_version.mime_type",
+        description="Type reconnu d'après le contenu (jamais d'après le nom)",
+    )
+    type_label: str = Field(alias="current_version.type_label")
     detail_url: str = Field(description="La page du fichier")
     download_url: str
     thumbnail_url: str | None = Field(description="Absente quand il n'y a pas d'aperçu")
-
-    @staticmethod
-    def resolve_size(obj: File) -> int:
-        return obj.current_version.size
-
-    @staticmethod
-    def resolve_mime_type(obj: File) -> str:
-        return obj.current_version.mime_type
-
-    @staticmethod
-    def resolve_type_label(obj: File) -> str:
-        return file_content.type_label(obj.current_version.mime_type)
 
     @staticmethod
     def resolve_detail_url(obj: File) -> str:
@@ -131,8 +124,7 @@ class AttachmentOut(Schema):
 
     @staticmethod
     def resolve_thumbnail_url(obj: File) -> str | None:
-        version = obj.current_version
-        if version.preview != FileVersion.Preview.READY or not version.thumbnail:
+        if not obj.current_version.has_thumbnail:
             return None
         return reverse("api:file_thumbnail", kwargs={"file_id": obj.pk})
 
@@ -163,7 +155,7 @@ class PostOut(Schema):
     poll: PollOut | None
     best_answer_id: int | None
     shared_from: int | None = Field(description="La publication partagée, le cas échéant")
-    attachments: list[AttachmentOut] = Field(description="Fichiers joints")
+    attachments: list[FileBriefOut] = Field(description="Fichiers joints")
     url: str
 
     @staticmethod
