@@ -89,27 +89,6 @@ FILE_RESPONSES = {
         416: {"description": "Plage demandée hors du fichier"},
     }
 }
-UPLOAD_ID = {
-    "type": "string",
-    "pattern": r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
-    "minLength": 36,
-    "maxLength": 36,
-}
-# Exactly one way to bring the bytes: a file in the request, or a finished chunked upload.
-ONE_SOURCE = {
-    "requestBody": {
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "oneOf": [
-                        {"required": ["file"]},
-                        {"required": ["upload"], "properties": {"upload": UPLOAD_ID}},
-                    ]
-                }
-            }
-        }
-    }
-}
 
 
 class ChunkRateThrottle(SimpleRateThrottle):
@@ -291,7 +270,7 @@ def list_files(
     return policy.with_rights(viewer, files)
 
 
-@router.post("/files", response={201: FileOut}, openapi_extra=ONE_SOURCE)
+@router.post("/files", response={201: FileOut})
 def create_file(
     request: HttpRequest,
     file: FileField = None,
@@ -357,8 +336,9 @@ def download(
     """The bytes, checked against the policy at every request; supports Range."""
     file = _file(request, file_id)
     found = selectors.version_of(file, version)
-    name = file.name if found.pk == file.current_version_id else found.original_name
-    return downloads.serve(request, found, name=name, attachment=attachment)
+    return downloads.serve(
+        request, found, name=downloads.download_name(file, found), attachment=attachment
+    )
 
 
 @router.get(
@@ -388,7 +368,7 @@ def versions(request: HttpRequest, file_id: FileId) -> list[FileVersion]:
     return selectors.versions_of(_file(request, file_id))
 
 
-@router.post("/files/{file_id}/versions", response={201: VersionOut}, openapi_extra=ONE_SOURCE)
+@router.post("/files/{file_id}/versions", response={201: VersionOut})
 def add_version(
     request: HttpRequest,
     file_id: FileId,

@@ -7,6 +7,7 @@ browsers decode safely, and PDF, are shown inline; everything else is an attachm
 
 import asyncio
 import re
+from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.utils.http import content_disposition_header
 
 from accounts.models import User
 from files import content, policy
-from files.models import FileVersion
+from files.models import File, FileVersion
 from files.services import storage
 
 BLOCK = 256 * 1024
@@ -50,6 +51,17 @@ def _range(header: str, size: int) -> tuple[int, int] | bool | None:
     if start >= size or (last and int(last) < start):
         return False
     return start, end
+
+
+def download_name(file: File, version: FileVersion) -> str:
+    """The current version takes the file's (perhaps new) name; older ones keep their own.
+    A name without an extension borrows the uploaded one, so the download opens."""
+    if version.pk != file.current_version_id:
+        return version.original_name
+    name = file.name
+    if not PurePath(name).suffix:
+        name += PurePath(version.original_name).suffix
+    return name
 
 
 def _sync_chunks(fileobj, remaining: int):

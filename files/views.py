@@ -7,7 +7,6 @@ JavaScript upload through the API in chunks (static/js/uploads.js); the multipar
 are the fallback, limited to one request body (MAX_REQUEST_BODY under daphne).
 """
 
-from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from files import content, downloads, policy, selectors, services
 from files.forms import FileForm, ShareToGroupForm, ShareToPersonForm
-from files.models import File, FileVersion
+from files.models import File
 from groups import selectors as group_selectors
 from groups.models import Group
 from social import selectors as social_selectors
@@ -83,17 +82,6 @@ def _version_number(request: HttpRequest) -> int | None:
     if not raw.isdigit() or len(raw) > VERSION_MAX_DIGITS:
         raise Http404
     return int(raw)
-
-
-def _download_name(file: File, version: FileVersion) -> str:
-    """The current version takes the file's (perhaps new) name; older ones keep their own.
-    A name without an extension borrows the uploaded one, so the download opens."""
-    if version.pk != file.current_version_id:
-        return version.original_name
-    name = file.name
-    if not PurePath(name).suffix:
-        name += PurePath(version.original_name).suffix
-    return name
 
 
 def _refusal(error: ValidationError) -> str:
@@ -269,7 +257,7 @@ def detail(request: HttpRequest, file_id: int) -> HttpResponse:
 def download(request: HttpRequest, file_id: int) -> HttpResponse:
     file = selectors.get_file_for(request.user, file_id)
     version = selectors.version_of(file, _version_number(request))
-    return downloads.serve(request, version, name=_download_name(file, version))
+    return downloads.serve(request, version, name=downloads.download_name(file, version))
 
 
 @login_not_required  # a signed link on the download origin, where no session cookie travels
@@ -281,7 +269,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     version, attachment = downloads.open_link(token)
     return downloads.serve(
-        request, version, name=_download_name(version.file, version), attachment=attachment
+        request, version, name=downloads.download_name(version.file, version), attachment=attachment
     )
 
 
