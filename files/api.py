@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File as FilePart
 from ninja import Form, Path, Query, Router, Status, UploadedFile
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.throttling import SimpleRateThrottle
 
@@ -161,6 +162,25 @@ def _incoming(request: HttpRequest, file: UploadedFile | None, upload: str | Non
     return pending, services.completed_upload(user=request.auth, upload=pending)
 
 
+FORM_FIELDS = ("file", "upload", "name", "description", "group", "post")
+
+
+def _single_values(request: HttpRequest) -> None:
+    """A field given twice is refused, rather than one of its values silently kept (other
+    fields are ignored, as in every form)."""
+    repeated = [
+        key
+        for key in FORM_FIELDS
+        if len(request.POST.getlist(key)) + len(request.FILES.getlist(key)) > 1
+    ]
+    if repeated:
+        raise HttpError(
+            422,
+            _("Chaque champ n'est attendu qu'une fois : %(fields)s.")
+            % {"fields": ", ".join(sorted(set(repeated)))},
+        )
+
+
 def _with_bytes(request: HttpRequest, file, upload, write):
     """Run `write(incoming)`; a chunked upload is forgotten afterwards, stored or refused."""
     pending, incoming = _incoming(request, file, upload)
@@ -284,6 +304,7 @@ def create_file(
 
     Optionally shared at once to a group (`group`, its slug) or attached to one's post.
     """
+    _single_values(request)
     viewer = request.auth
     where = {
         "group": get_group_for(viewer, group) if group else None,
@@ -376,6 +397,7 @@ def add_version(
     upload: UploadField = None,
 ) -> Status:
     """A new current version (owner, and members of a group the file is shared to)."""
+    _single_values(request)
     shared = _file(request, file_id)
     version = _with_bytes(
         request,

@@ -636,3 +636,10 @@ def test_people_who_see_a_file_comment_on_it(cast, make_file):
     assert marc.post(f"/files/{file.pk}/comments", {"body": "   "}).status_code == 422
     assert marc.post(f"/files/{file.pk}/comments", {"body": "x", "post": 1}).status_code == 422
     assert Comment.objects.count() == 1
+
+
+def test_a_form_field_given_twice_is_refused(cast, file_storage):
+    api = Api(cast.lea)
+    response = api.send_file("a.png", png_bytes(), name=["un.png", "deux.png"])
+    assert "n'est attendu qu'une fois : name" in error(response, 422)
+    assert nothing_stored(file_storage)
