@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "groups",
     "social",
     "files",
+    "messaging",
     "realtime",
 ]
 
@@ -147,7 +148,8 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis.pubsub.RedisPubSubChannelLayer is the other choice (benchmark).
+            "BACKEND": env("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer"),
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
         }
     }

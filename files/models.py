@@ -105,7 +105,8 @@ class FileVersion(models.Model):
 
 
 class FileShare(models.Model):
-    """The file is shared to a group, to a post, or to one person: exactly one target."""
+    """The file is shared to a group, to a post, to one person or to a conversation (attached
+    to a message): exactly one target."""
 
     file = models.ForeignKey(File, on_delete=models.CASCADE, related_name="shares")
     group = models.ForeignKey(
@@ -121,6 +122,13 @@ class FileShare(models.Model):
         blank=True,
         related_name="file_shares",
     )
+    conversation = models.ForeignKey(
+        "messaging.Conversation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="file_shares",
+    )
     shared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -131,9 +139,10 @@ class FileShare(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(group__isnull=False, post__isnull=True, user__isnull=True)
-                    | Q(group__isnull=True, post__isnull=False, user__isnull=True)
-                    | Q(group__isnull=True, post__isnull=True, user__isnull=False)
+                    Q(group__isnull=False, post__isnull=True, user__isnull=True, conversation=None)
+                    | Q(group=None, post__isnull=False, user__isnull=True, conversation=None)
+                    | Q(group=None, post=None, user__isnull=False, conversation=None)
+                    | Q(group=None, post=None, user=None, conversation__isnull=False)
                 ),
                 name="file_share_one_target",
             ),
@@ -145,6 +154,11 @@ class FileShare(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["file", "user"], condition=Q(user__isnull=False), name="file_share_user"
+            ),
+            models.UniqueConstraint(
+                fields=["file", "conversation"],
+                condition=Q(conversation__isnull=False),
+                name="file_share_conversation",
             ),
         ]
         indexes = [

@@ -12,6 +12,8 @@ from accounts.models import User
 from files.models import File, FileShare
 from groups import policy as group_policy
 from groups.models import Group, Membership
+from messaging import policy as messaging_policy
+from messaging.models import Conversation
 from social import policy as social_policy
 from social.models import Post
 
@@ -32,6 +34,7 @@ def visible_files(user: User) -> QuerySet[File]:
         Q(group__in=group_policy.readable_groups(user).values("pk"))
         | Q(post__in=social_policy.visible_posts(user).filter(deleted_at__isnull=True).values("pk"))
         | Q(user=user)
+        | Q(conversation__in=messaging_policy.visible_conversations(user).values("pk"))
     )
     return File.objects.filter(deleted_at__isnull=True).filter(
         Q(owner=user) | Q(pk__in=shares.values("file_id"))
@@ -112,6 +115,11 @@ def can_attach_to_post(user: User, post: Post) -> bool:
     return post.author_id == user.pk and social_policy.can_interact(user, post)
 
 
+def can_attach_to_conversation(user: User, conversation: Conversation) -> bool:
+    """Files go into a conversation with a message of one of its participants."""
+    return messaging_policy.can_view_conversation(user, conversation)
+
+
 def can_share_to_person(user: User, person: User) -> bool:
     """Someone the sharer may see in the directory (citizens never receive files)."""
     return (
@@ -140,6 +148,7 @@ def visible_shares(user: User, file: File) -> QuerySet[FileShare]:
         | Q(post__in=social_policy.visible_posts(user).filter(deleted_at__isnull=True).values("pk"))
         | Q(user__in=account_policy.visible_people(user).values("pk"))
         | Q(user=user)
+        | Q(conversation__in=messaging_policy.visible_conversations(user).values("pk"))
     )
 
 

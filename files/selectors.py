@@ -1,7 +1,9 @@
 """Reads on shared files, already filtered by policy, at a constant number of queries."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from files import policy
@@ -97,3 +99,29 @@ def attachments_for(viewer: User, posts: list[Post]) -> dict[int, list[File]]:
     for share in shares:
         attached.setdefault(share.post_id, []).append(share.file)
     return attached
+
+
+ATTACHMENTS_MAX = 10
+
+
+def attachable_files(author: User, ids: list[int]) -> list[File]:
+    """The files `author` attaches to a post or a message, in the order given: only their own
+    live files; any other id is refused, and nothing is attached."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    if len(ids) > ATTACHMENTS_MAX:
+        raise ValidationError(
+            {"attachments": _("Joignez %(max)s fichiers au plus.") % {"max": ATTACHMENTS_MAX}}
+        )
+    found = owned_by(author).filter(pk__in=ids).in_bulk()
+    if len(found) != len(ids):
+        raise ValidationError(
+            {
+                "attachments": _(
+                    "Un fichier joint n’existe pas ou ne vous appartient pas : vous ne pouvez "
+                    "joindre que vos propres fichiers."
+                )
+            }
+        )
+    return [found[i] for i in ids]

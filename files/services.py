@@ -289,6 +289,16 @@ def share_to_post(*, actor: User, file: File, post: Post) -> FileShare:
 
 
 @transaction.atomic
+def share_to_conversation(*, actor: User, file: File, conversation) -> FileShare:
+    return _share(
+        actor,
+        file,
+        policy.can_attach_to_conversation(actor, conversation),
+        conversation=conversation,
+    )
+
+
+@transaction.atomic
 def share_to_person(*, actor: User, file: File, person: User) -> FileShare:
     return _share(actor, file, policy.can_share_to_person(actor, person), user=person)
 

@@ -13,6 +13,7 @@ from pydantic.json_schema import WithJsonSchema
 from accounts.models import User
 from accounts.selectors import get_person_for
 from config.pagination import Pagination
+from files import selectors as file_selectors
 from files import services as file_services
 from groups.models import Group
 from groups.selectors import get_group_for
@@ -144,7 +145,7 @@ def create_post(
         file_services.attach_to_post(
             actor=request.auth,
             post=post,
-            files=selectors.attachable_files(request.auth, payload.attachments),
+            files=file_selectors.attachable_files(request.auth, payload.attachments),
         )
     return Status(201, _post(request, post.pk))
 

@@ -10,7 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from social import selectors
+from files import selectors as file_selectors
 from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, Post
 from social.services import POLL_MAX_OPTIONS, POLL_OPTION_MAX_LENGTH
 
@@ -90,11 +90,11 @@ class AttachmentsField(forms.Field):
         if not value:
             return []
         values = value if isinstance(value, list | tuple) else [value]
-        if len(values) > selectors.ATTACHMENTS_MAX:
+        if len(values) > file_selectors.ATTACHMENTS_MAX:
             raise ValidationError(
                 self.error_messages["too_many"],
                 code="too_many",
-                params={"max": selectors.ATTACHMENTS_MAX},
+                params={"max": file_selectors.ATTACHMENTS_MAX},
             )
         if not all(isinstance(v, str | int) and _FILE_ID.fullmatch(str(v)) for v in values):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
@@ -140,7 +140,7 @@ class PostForm(MentionsMixin, forms.Form):
         if ids and self.author is None:
             raise ValidationError(self.fields["attachments"].error_messages["invalid"])
         try:
-            return selectors.attachable_files(self.author, ids)
+            return file_selectors.attachable_files(self.author, ids)
         except ValidationError as error:
             raise ValidationError(error.message_dict["attachments"]) from None
 
@@ -149,13 +149,13 @@ class PostForm(MentionsMixin, forms.Form):
         # Files sent with the form (no JavaScript): stored by the view with the post.
         data["uploads"] = self.files.getlist(UPLOADS_FIELD) if self.author is not None else []
         attached = len(data.get("attachments") or []) + len(data["uploads"])
-        if attached > selectors.ATTACHMENTS_MAX:
+        if attached > file_selectors.ATTACHMENTS_MAX:
             self.add_error(
                 "attachments",
                 ValidationError(
                     self.fields["attachments"].error_messages["too_many"],
                     code="too_many",
-                    params={"max": selectors.ATTACHMENTS_MAX},
+                    params={"max": file_selectors.ATTACHMENTS_MAX},
                 ),
             )
         return data

@@ -9,9 +9,9 @@ from pydantic import AwareDatetime, ConfigDict
 
 from accounts.models import User
 from files.models import File
+from files.selectors import ATTACHMENTS_MAX
 from groups.models import Group
 from social.models import COMMENT_MAX_LENGTH, POST_MAX_LENGTH, Comment, Post, PostRevision
-from social.selectors import ATTACHMENTS_MAX
 from social.services import POLL_MAX_OPTIONS, POLL_MIN_OPTIONS, POLL_OPTION_MAX_LENGTH
 
 # The limits of what the database and the services accept, said in the schema so that clients

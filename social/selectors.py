@@ -5,7 +5,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     Case,
@@ -22,11 +21,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from files import selectors as file_selectors
-from files.models import File
 from groups import policy as group_policy
 from groups.models import Group, Membership
 from social import policy
@@ -181,35 +178,6 @@ def _attach_files(posts: list[Post], viewer: User) -> None:
         post.attachments = []
     for post in shown:
         post.attachments = attached.get(post.pk, [])
-
-
-ATTACHMENTS_MAX = 10
-
-
-def attachable_files(author: User, ids: list[int]) -> list[File]:
-    """The files `author` attaches to a post, in the order given: only their own live files
-    (which they may see); any other id is refused, and nothing is attached."""
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return []
-    if len(ids) > ATTACHMENTS_MAX:
-        raise ValidationError(
-            {
-                "attachments": _("Joignez %(max)s fichiers au plus à une publication.")
-                % {"max": ATTACHMENTS_MAX}
-            }
-        )
-    found = file_selectors.owned_by(author).filter(pk__in=ids).in_bulk()
-    if len(found) != len(ids):
-        raise ValidationError(
-            {
-                "attachments": _(
-                    "Un fichier joint n’existe pas ou ne vous appartient pas : vous ne pouvez "
-                    "joindre que vos propres fichiers."
-                )
-            }
-        )
-    return [found[i] for i in ids]
 
 
 def _page(

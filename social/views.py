@@ -23,6 +23,7 @@ from accounts import selectors as account_selectors
 from accounts.models import User
 from files import content as file_content
 from files import policy as file_policy
+from files import selectors as file_selectors
 from files import services as file_services
 from files.views import upload_limits
 from groups import policy as group_policy
@@ -149,7 +150,7 @@ def _composer_context(user: User) -> dict:
         "can_attach": True,
         "upload_limits": upload_limits(),
         "uploads_field": UPLOADS_FIELD,
-        "attachments_max": selectors.ATTACHMENTS_MAX,
+        "attachments_max": file_selectors.ATTACHMENTS_MAX,
     }
 
 

@@ -381,3 +381,18 @@ def test_production_hands_the_bytes_to_nginx(staff, settings):
     assert response["X-Accel-Redirect"] == "/protected-files/" + file.current_version.blob
     assert response.content == b""
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_file_in_a_conversation_is_seen_by_its_participants_only(staff, make_user):
+    from messaging import services as messaging_services
+
+    colleague, outsider = make_user(), make_user()
+    conversation = messaging_services.start_direct(actor=staff, person=colleague)
+    file = services.create_file(owner=staff, incoming=upload("a.png", png_bytes()))
+    with pytest.raises(PermissionDenied):
+        services.share_to_conversation(actor=outsider, file=file, conversation=conversation)
+    services.share_to_conversation(actor=staff, file=file, conversation=conversation)
+    assert policy.can_view_file(colleague, file)
+    assert not policy.can_view_file(outsider, file)
+    conversation.participants.filter(user=colleague).update(left_at="2026-01-01T00:00Z")
+    assert not policy.can_view_file(colleague, file)

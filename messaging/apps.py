@@ -1,0 +1,7 @@
+"""Messaging app configuration."""
+
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "messaging"
