@@ -11,6 +11,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(name_the_site, sender=self)
+        from accounts import receivers
+
+        receivers.connect()
 
 
 def name_the_site(**kwargs) -> None:

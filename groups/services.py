@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from groups import policy
 from groups.models import Group, Invitation, JoinRequest, Membership
+from realtime import events as realtime
 
 INVITATION_LIFETIME = timedelta(days=14)
 GROUP_FIELDS = ("name", "description", "visibility", "open_to_external", "charter")
@@ -223,6 +224,9 @@ def remove_member(*, actor: User, group: Group, user: User) -> None:
     if membership.role == Membership.Role.OWNER and actor.pk != user.pk:
         _require_owner(actor, group)
     membership.delete()
+    if not policy.can_read_group(user, group):
+        # Their open pages stop receiving this group's live feed at once.
+        realtime.unsubscribe(user.pk, group.pk)
 
 
 @transaction.atomic

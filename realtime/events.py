@@ -10,11 +10,12 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from realtime import sequence
-from realtime.groups import user_group
+from realtime.groups import feed_group, session_group, user_group
 
 # Layer message types the consumer understands (method names with "." for "_").
 PUSH = "event.push"
 CLOSE = "session.close"
+DROP_FEED = "feed.drop"
 
 
 def publish(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> None:
@@ -49,7 +50,40 @@ def disconnect(user_id: int) -> None:
     transaction.on_commit(lambda: _send({user_id: {"type": CLOSE}}), robust=True)
 
 
+def disconnect_session(session_key: str) -> None:
+    """Close the sockets opened with this session after commit (sign-out of one browser)."""
+    if session_key:
+        group = session_group(session_key)
+        transaction.on_commit(lambda: _send_groups({group: {"type": CLOSE}}), robust=True)
+
+
+def publish_to_group(group_id: int, type: str, data: dict[str, Any]) -> None:
+    """Send `{"type", "id", "data"}` after commit to the sockets subscribed to a group's feed.
+
+    Subscribers passed the policy check when they subscribed; `data` holds ids only, so
+    what they then fetch goes through the policy again. No `seq`: a feed is not a
+    per-person stream, and a missed feed event costs at most a stale banner.
+    """
+    event = {"type": type, "id": uuid.uuid4().hex, "data": data}
+    group = feed_group(group_id)
+    transaction.on_commit(
+        lambda: _send_groups({group: {"type": PUSH, "event": event}}), robust=True
+    )
+
+
+def unsubscribe(user_id: int, group_id: int) -> None:
+    """After commit, every socket of this user stops receiving the group's feed at once
+    (they left or were removed: access is re-checked by the server, not left to the page)."""
+    transaction.on_commit(
+        lambda: _send({user_id: {"type": DROP_FEED, "group": group_id}}), robust=True
+    )
+
+
 def _send(messages: dict[int, dict[str, Any]]) -> None:
+    _send_groups({user_group(uid): message for uid, message in messages.items()})
+
+
+def _send_groups(messages: dict[str, dict[str, Any]]) -> None:
     layer = get_channel_layer()
     if layer is None or not messages:
         return
@@ -58,7 +92,20 @@ def _send(messages: dict[int, dict[str, Any]]) -> None:
         # Concurrently: the publishing request waits for one round of Redis calls, not one
         # per recipient.
         await asyncio.gather(
-            *(layer.group_send(user_group(uid), message) for uid, message in messages.items())
+            *(layer.group_send(group, message) for group, message in messages.items())
         )
 
     async_to_sync(send_all)()
+
+
+async def send_ephemeral(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> None:
+    """From async code (the consumer): `{"type", "data"}` to every socket of these users, now.
+
+    For typing and presence: ephemeral, not stored, no id and no `seq` (a client must not
+    resync because it missed one; the next one replaces it).
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": PUSH, "event": {"type": type, "data": data}}
+    await asyncio.gather(*(layer.group_send(user_group(uid), message) for uid in set(user_ids)))

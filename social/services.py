@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts import policy as account_policy
 from accounts.models import User
 from groups.models import Group
-from social import policy, rendering
+from social import events, policy, rendering
 from social.models import (
     COMMENT_MAX_LENGTH,
     POST_MAX_LENGTH,
@@ -116,6 +116,7 @@ def create_post(
     PollOption.objects.bulk_create(
         PollOption(post=post, label=label, position=i) for i, label in enumerate(options)
     )
+    events.post_created(post)
     return post
 
 
@@ -147,6 +148,7 @@ def edit_post(*, actor: User, post: Post, body: str) -> Post:
     post.save(update_fields=["body", "body_html", "edited_at"])
     post.mentions.set(mentioned)
     post.topics.set(_topics(body))
+    events.post_updated(post)
     return post
 
 
@@ -165,6 +167,7 @@ def delete_post(*, actor: User, post: Post) -> Post:
     post.save(update_fields=["deleted_at", "deleted_by", "body", "body_html"])
     post.mentions.clear()
     post.topics.clear()
+    events.post_deleted(post)
     return post
 
 
@@ -181,6 +184,7 @@ def add_comment(*, author: User, body: str, post: Post | None = None, file=None)
     comment.body, comment.body_html = body, _render(body, mentioned)
     comment.save()
     comment.mentions.set(mentioned)
+    events.comment_created(comment)
     return comment
 
 
@@ -324,6 +328,7 @@ def share_post(*, actor: User, post: Post, group: Group, body: str = "") -> Post
     shared.save()
     shared.mentions.set(mentioned)
     shared.topics.set(_topics(body))
+    events.post_created(shared)
     return shared
 
 
