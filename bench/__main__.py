@@ -4,6 +4,8 @@
 report instead of writing docs/benchmarks.md (handy while working on the feeds).
 `python -m bench --files-only` runs only the files benchmark (a 1 GiB file up and down through
 a daphne process) and rewrites its section of docs/benchmarks.md, leaving the rest as it was.
+`python -m bench --ws-only` runs only the WebSocket fan-out benchmark (two server processes,
+1,000 sockets, messages through the API; see bench/ws_fanout.py) and rewrites its section.
 """
 
 import argparse
@@ -15,7 +17,7 @@ import django
 
 # Own database and Redis database, so a benchmark never disturbs someone's test run.
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/maillage_bench")
-os.environ["TEST_REDIS_DB_BASE"] = "14"
+os.environ.setdefault("TEST_REDIS_DB_BASE", "14")
 os.environ["PYTEST_XDIST_WORKER"] = "gw0"
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
@@ -32,6 +34,11 @@ def main() -> int:
         action="store_true",
         help="run only the files benchmark and rewrite its section of docs/benchmarks.md",
     )
+    parser.add_argument(
+        "--ws-only",
+        action="store_true",
+        help="run only the WebSocket fan-out benchmark and rewrite its section of the report",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     django.setup()
@@ -39,7 +46,7 @@ def main() -> int:
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from bench import feeds, files, report, run
+    from bench import feeds, files, report, run, ws_fanout
 
     setup_test_environment(debug=False)
     old_name = connection.settings_dict["NAME"]
@@ -53,6 +60,9 @@ def main() -> int:
         elif args.files_only:
             print("Files through daphne…", flush=True)
             file_results = files.run()
+        elif args.ws_only:
+            print("WebSocket fan-out through two server processes…", flush=True)
+            ws_results = ws_fanout.run()
         else:
             results = run.run_all()
     finally:
@@ -67,6 +77,11 @@ def main() -> int:
     if args.files_only:
         path = report.write_section("Files", report.files_section(file_results, facts))
         print(f"Done in {facts['run_seconds']:.0f} s: the Files section of {path}")
+        return 0
+    if args.ws_only:
+        title = report.ws_fanout_title(ws_results)
+        path = report.write_section(title, report.ws_fanout_section(ws_results, facts))
+        print(f"Done in {facts['run_seconds']:.0f} s: the WebSocket fan-out section of {path}")
         return 0
     path = report.write(facts, results)
     print(f"Done in {facts['run_seconds']:.0f} s: {path}")

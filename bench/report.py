@@ -210,6 +210,7 @@ def render(facts: dict, results: Results) -> str:
         "recipients and is paid by the request that publishes.",
         "",
         *(files_section(results.files) if results.files else []),
+        *(ws_fanout_section(results.ws, facts) if results.ws else []),
         *(feeds_section(results.feeds) if results.feeds else []),
         "## What the figures mean",
         "",
@@ -778,3 +779,242 @@ def _trimmed(lines: list[str], limit: int) -> list[str]:
     if len(lines) <= limit:
         return lines
     return [*lines[:limit], f"… ({len(lines) - limit} more lines)"]
+
+
+# --- WebSocket fan-out (bench/ws_fanout.py) -----------------------------------------------------
+
+
+def ws_fanout_title(ws) -> str:
+    """The issue's scenario is "WebSocket fan-out"; a scaled-down run gets its own section."""
+    only = f", {ws.only.replace('|', ', ')} only" if getattr(ws, "only", "") else ""
+    if ws.users == 500 and ws.rate == 100 and not only:
+        return "WebSocket fan-out"
+    return f"WebSocket fan-out ({ws.users} users, {ws.rate:.0f} messages/s{only})"
+
+
+def ws_fanout_section(ws, facts: dict | None = None) -> list[str]:
+    from bench import ws_fanout as wf
+
+    def lat(value) -> str:
+        return ms(value) if value else "–"
+
+    lines = [
+        f"## {ws_fanout_title(ws)}",
+        "",
+        f"`python -m bench --ws-only` (bench/ws_fanout.py). Two server processes on one Redis "
+        f"channel layer and the throwaway PostgreSQL database; {ws.users} users with "
+        f"{ws.tabs} sockets each ({ws.users * ws.tabs:,} sockets, each user's tabs on "
+        f"different processes), each user in one direct conversation and one of "
+        f"{ws.groups} {ws.group_size}-member group conversations. {ws.rate:.0f} messages/s "
+        f"for {ws.duration:.0f} s through `POST /api/v1/conversations/{{id}}/messages` "
+        f"(Bearer token, {ws.group_share:.0%} to group conversations), from {wf.SENDERS} "
+        f"sender threads in another process, open loop; {wf.RECONNECTS_PER_MINUTE:.0%} of the "
+        "sockets per minute close, stay away 0.5–3 s, reopen and catch up with "
+        "`GET …/messages?after=<last id seen>`. Latency: from the start of the send request "
+        f"to the frame's arrival on each recipient socket (the author's own tabs included), "
+        f"first {wf.WARM_UP:.0f} s left out. Servers run with DEBUG off, `LOG_LEVEL=INFO` "
+        '(so channels_redis\' "over capacity" lines are counted), '
+        f"`DB_CONN_MAX_AGE={os.environ.get('DB_CONN_MAX_AGE', '0')}`.",
+    ]
+    if facts:
+        lines += [
+            "",
+            f"Run {facts.get('date', '')} on {facts.get('cpus')} CPUs ({facts.get('cpu', '')}); "
+            f"load average at the start {', '.join(f'{x:.2f}' for x in facts.get('load', ()))}.",
+        ]
+    lines += [
+        "",
+        "| Run | sent (msg/s) | send request p50 / p99 (ms) | direct p50 / p95 / p99 (ms) | "
+        f"{ws.group_size}-member p50 / p95 / p99 (ms) | lost | duplicated | seq gaps / reordered | "
+        "reconnects (caught up by API) | over capacity | server CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in ws.runs:
+        lines.append(
+            f"| {r.label} | {r.sent:,} ({r.achieved_rate:.0f}/s)"
+            f"{f', {r.send_errors} failed' if r.send_errors else ''} | "
+            f"{lat(r.request.p50)} / {lat(r.request.p99)} | "
+            f"{lat(r.direct.p50)} / {lat(r.direct.p95)} / {lat(r.direct.p99)} | "
+            f"{lat(r.group.p50)} / {lat(r.group.p95)} / {lat(r.group.p99)} | "
+            f"{r.lost if r.app == 'maillage' else f'({r.lost} missed offline, no catch-up)'} | "
+            f"{r.duplicated} | "
+            f"{f'{r.seq_gaps} / {r.reordered}' if r.app == 'maillage' else '–'} | "
+            + (f"{r.reconnects} ({r.caught_up})" if r.app == "maillage" else "–")
+            + f" | {r.over_capacity if r.app == 'maillage' else '–'} | "
+            f"{' + '.join(f'{c:.0f}' for c in r.cpu_seconds)} |"
+        )
+    lines += [
+        "",
+        "Latency samples per run (first arrival of each message on each socket): direct "
+        + ", ".join(f"{r.label}: {r.direct.n:,}" for r in ws.runs)
+        + "; group "
+        + ", ".join(f"{r.group.n:,}" for r in ws.runs)
+        + ". Seconds until the sockets went quiet after the last send: "
+        + ", ".join(f"{r.drained:.1f}" for r in ws.runs)
+        + ". Handshakes refused under load and retried: "
+        + ", ".join(f"{r.connect_failures}" for r in ws.runs)
+        + ".",
+    ]
+    if ws.notes:
+        lines += ["", *(f"- {note}" for note in ws.notes)]
+    idle = [r for r in ws.runs if r.idle_bytes]
+    if idle:
+        lines += ["", "### Memory per idle socket", ""]
+        lines += [
+            "| Server | sockets per process | RSS before → after, per process (MiB) | "
+            "per idle socket (KiB) |",
+            "|---|---:|---:|---:|",
+        ]
+        for r in idle:
+            per_process = ws.users * wf.IDLE_TABS // len(r.idle_rss)
+            lines.append(
+                f"| {r.server} | {per_process:,} | "
+                + "; ".join(f"{_mib(a)} → {_mib(b)}" for a, b in r.idle_rss)
+                + " | "
+                + " / ".join(f"{b / 1024:.1f}" for b in r.idle_bytes)
+                + " |"
+            )
+        lines += [
+            "",
+            f"({ws.users * wf.IDLE_TABS:,} authenticated idle sockets, half on each process, "
+            "after one warm-up socket per process; floor ≤ 150 KiB.)",
+        ]
+    lines += ["", "### Against the floors and the baseline", ""]
+    lines += _ws_verdicts(ws, wf)
+    lines += ["", "### What the figures mean", ""]
+    lines += _ws_meaning(ws, facts or {})
+    return [*lines, ""]
+
+
+def _ws_meaning(ws, facts: dict) -> list[str]:
+    out = []
+    load = facts.get("load") or (0,)
+    if load[0] > (facts.get("cpus") or 1):
+        out.append(
+            f"- **The machine was busy**: load average {load[0]:.1f} on {facts.get('cpus')} "
+            "CPUs when the run started (other test suites and browsers on the same machine). "
+            "Every figure here, the baseline's included, is slower and noisier than on an idle "
+            "machine; the ratios to the baseline, measured in the same minutes, are the fairer "
+            "reading."
+        )
+    for r in ws.runs:
+        if r.app != "maillage":
+            continue
+        if r.achieved_rate < 0.9 * ws.rate:
+            out.append(
+                f"- **{r.label}: overloaded.** Asked for {ws.rate:.0f} messages/s, it answered "
+                f"{r.achieved_rate:.0f}/s (send requests p50 {ms(r.request.p50)} ms); the "
+                "latencies measure a growing queue, not the send path, and the server CPU "
+                f"column ({' + '.join(f'{c:.0f}' for c in r.cpu_seconds)} s) shows both "
+                "processes busy."
+            )
+        busy = max(r.cpu_seconds or [0]) / (ws.duration + r.drained + 1)
+        if r.request.p50 > 0.1 and busy < 0.6:
+            out.append(
+                f"- {r.label}: send requests took {ms(r.request.p50)} ms at the median while "
+                f"the busiest server process used about {busy:.0%} of a core: the requests "
+                "mostly *wait* (for threads, PostgreSQL connections and Redis round trips on a "
+                "loaded machine) rather than compute."
+            )
+        if r.over_capacity:
+            out.append(
+                f'- **{r.label}: {r.over_capacity:,} "over capacity" drops, {r.lost:,} '
+                "messages lost even after catching up.** In channels_redis' core layer the "
+                "capacity (100 by default) applies to each *process's* inbox, shared by all "
+                "its sockets, not to each socket: a 50-member message is 50 `group_send`s "
+                "landing in each process's inbox at once, so a receive loop that falls a "
+                "fraction of a second behind drops everything after the hundredth, with only "
+                "an INFO log line. A dropped event is a sequence gap the client must notice "
+                "and repair by asking the API, which a socket that never reconnects only "
+                "does if realtime.js resyncs on a gap."
+            )
+        if r.lost and r.drained >= 40:
+            out.append(
+                f"- {r.label}: frames were still arriving {r.drained:.0f} s after the last send "
+                'when the bench stopped waiting, so its "lost" also counts messages still '
+                "queued in the servers then (undelivered after 40 s, lost in practice)."
+            )
+        if r.app == "maillage" and r.lost and not r.over_capacity and r.drained < 40:
+            out.append(
+                f"- **{r.label}: {r.lost:,} messages lost** without any over-capacity line: "
+                "the pub/sub layer drops silently (a slow subscriber, a reconnection)."
+            )
+        if r.seq_gaps:
+            out.append(
+                f"- {r.label}: {r.seq_gaps:,} sequence number{'s' if r.seq_gaps != 1 else ''} "
+                "missing between the first and last frame of a connection: events that "
+                "socket never got live. The client sees the gap; only a resync on a gap "
+                "(not just on reconnection) recovers them."
+            )
+        if r.reordered:
+            out.append(
+                f"- {r.label}: {r.reordered} frames arrived after a frame with a higher "
+                "sequence number: two processes publishing to the same user do not keep "
+                "order; a client must treat a lower number as late, not as a gap."
+            )
+    for server in ("daphne", "uvicorn"):
+        core = next((r for r in ws.runs if r.label == f"Maillage, {server}, core layer"), None)
+        pubsub = next((r for r in ws.runs if r.label == f"Maillage, {server}, pub/sub layer"), None)
+        if core and pubsub:
+            better = (
+                pubsub
+                if (pubsub.lost, pubsub.over_capacity) < (core.lost, core.over_capacity)
+                else core
+            )
+            out.append(
+                f"- **Layer ({server})**: core layer {core.lost:,} lost, "
+                f"{core.over_capacity:,} over-capacity drops, direct p99 {ms(core.direct.p99)} ms; "
+                f"pub/sub layer {pubsub.lost:,} lost, direct p99 {ms(pubsub.direct.p99)} ms. "
+                f"On these figures the **{'pub/sub' if better is pubsub else 'core'} layer** is "
+                "the better choice. The pub/sub layer has no capacity to overflow (a slow "
+                "process buffers instead of dropping) but loses what is published while a "
+                "process is reconnecting to Redis and does not keep order across publishers: "
+                "the per-recipient sequence numbers and the catch-up through the API stay "
+                "necessary with either layer."
+            )
+    out.append(
+        "- The send request is the path to shorten: each API request runs its sync view in "
+        "its own thread (Django's ASGI handler), opens a PostgreSQL connection "
+        "(`DB_CONN_MAX_AGE=0`: persistent connections do not help under ASGI, where every "
+        "request thread keeps its own; tried at 60 s, PostgreSQL ran out of connections within "
+        "seconds), authenticates the token, throttles through Redis, renders the Markdown, "
+        "runs an INSERT and three UPDATEs, commits, then a Redis INCR per recipient and one "
+        "`group_send` per recipient through `async_to_sync`. The baseline does one PUBLISH. "
+        "Delivery can never be faster than the request that publishes."
+    )
+    return out
+
+
+def _ws_verdicts(ws, wf) -> list[str]:
+    out = []
+    by_label = {r.label: r for r in ws.runs}
+    for r in ws.runs:
+        if r.app != "maillage":
+            continue
+        checks = [
+            ("direct p50 ≤ 20 ms", r.direct.p50 <= wf.FLOOR_DIRECT_P50),
+            ("direct p99 ≤ 100 ms", r.direct.p99 <= wf.FLOOR_DIRECT_P99),
+            ("50-member p99 ≤ 250 ms", r.group.p99 <= wf.FLOOR_GROUP_P99),
+            ("0 lost", r.lost == 0),
+            ("0 duplicated", r.duplicated == 0),
+        ]
+        if r.idle_bytes:
+            checks.append(("≤ 150 KiB per idle socket", max(r.idle_bytes) <= wf.FLOOR_IDLE_BYTES))
+        met = [name for name, ok in checks if ok]
+        missed = [name for name, ok in checks if not ok]
+        baseline = by_label.get(f"Baseline, {r.server}")
+        ratio = ""
+        if baseline and baseline.direct.p50 and baseline.group.p99:
+            ratio = (
+                f" Maillage / baseline ({r.server}): direct p50 "
+                f"×{r.direct.p50 / baseline.direct.p50:.1f}, direct p99 "
+                f"×{r.direct.p99 / baseline.direct.p99:.1f}, 50-member p99 "
+                f"×{r.group.p99 / baseline.group.p99:.1f}."
+            )
+        out.append(
+            f"- **{r.label}**: met {', '.join(met) or 'none'}"
+            + (f"; **missed {', '.join(missed)}**" if missed else "")
+            + "."
+            + ratio
+        )
+    return out

@@ -15,6 +15,7 @@ from accounts.views import DIRECTORY_PAGE_SIZE
 from bench import feeds as feed_bench
 from bench import files as file_bench
 from bench import sockets
+from bench import ws_fanout as ws_bench
 from bench.pages import Measure, measure
 from bench.seed import Seeder
 from bench.stats import summary
@@ -41,6 +42,7 @@ class Results:
     db_connect_median: float
     feeds: feed_bench.FeedResults | None = None
     files: file_bench.FilesResults | None = None
+    ws: ws_bench.WsResults | None = None
     term: str = TERM
 
 
@@ -108,6 +110,9 @@ def run_all() -> Results:
     print("Files through daphne…", flush=True)
     file_results = file_bench.run()
 
+    print("WebSocket fan-out through two server processes…", flush=True)
+    ws_results = ws_bench.run()
+
     # Last, because it empties the database and starts again with its own people.
     print("Feeds…", flush=True)
     feed_results = feed_bench.run()
@@ -117,6 +122,7 @@ def run_all() -> Results:
         db_connect_median=db_connect_median,
         feeds=feed_results,
         files=file_results,
+        ws=ws_results,
     )
 
 

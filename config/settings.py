@@ -148,7 +148,9 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            # channels_redis.pubsub.RedisPubSubChannelLayer is the other choice (benchmark).
+            # The benchmark (docs/benchmarks.md, WebSocket fan-out) measured the core layer
+            # dropping messages that pub/sub delivered: switching the default is the next step
+            # (CHANNEL_LAYER_BACKEND=channels_redis.pubsub.RedisPubSubChannelLayer meanwhile).
             "BACKEND": env("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer"),
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
         }

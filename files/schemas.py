@@ -26,7 +26,7 @@ class _In(Schema):
 # --- Output -------------------------------------------------------------------------------
 
 
-class PersonOut(Schema):
+class FileOwnerOut(Schema):
     id: int
     display_name: str
 
@@ -45,7 +45,7 @@ class FileOut(FileBriefOut):
     """A file as its viewer sees it: its current version's facts and what the viewer may do."""
 
     description: str
-    owner: PersonOut
+    owner: FileOwnerOut
     version: int = Field(
         alias="current_version.number", description="Numéro de la version courante"
     )
@@ -82,7 +82,7 @@ class VersionOut(Schema):
     sha256: str
     mime_type: str
     type_label: str
-    uploaded_by: PersonOut
+    uploaded_by: FileOwnerOut
     created_at: datetime
     is_current: bool
     download_url: str
@@ -113,8 +113,8 @@ class ShareOut(Schema):
     target: Literal["group", "post", "user"]
     group: ShareGroupOut | None
     post_id: int | None
-    user: PersonOut | None
-    shared_by: PersonOut
+    user: FileOwnerOut | None
+    shared_by: FileOwnerOut
     created_at: datetime
 
     @staticmethod

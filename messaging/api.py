@@ -13,7 +13,7 @@ from messaging.schemas import (
     ConversationDetailOut,
     ConversationPageOut,
     DirectIn,
-    GroupIn,
+    GroupConversationIn,
     MessageIn,
     MessageOut,
     MessagePageOut,
@@ -128,7 +128,7 @@ def conversations(request: HttpRequest, limit: Limit = 50, offset: Offset = 0) -
 
 
 @router.post("/conversations", response={200: ConversationDetailOut, 201: ConversationDetailOut})
-def start_conversation(request: HttpRequest, payload: DirectIn | GroupIn) -> Status:
+def start_conversation(request: HttpRequest, payload: DirectIn | GroupConversationIn) -> Status:
     """`{person}`: the direct conversation with this person (200 when it already exists);
     `{title, people}`: a new group conversation."""
     actor = request.auth

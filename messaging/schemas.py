@@ -18,7 +18,7 @@ PREVIEW_LENGTH = 140
 # --- Output -------------------------------------------------------------------------------
 
 
-class PersonOut(Schema):
+class ConversationPersonOut(Schema):
     id: int
     handle: str
     display_name: str
@@ -30,7 +30,7 @@ class PersonOut(Schema):
         return reverse("accounts:profile", args=[obj["id"] if isinstance(obj, dict) else obj.pk])
 
 
-class ParticipantOut(PersonOut):
+class ParticipantOut(ConversationPersonOut):
     last_read_id: int | None = Field(
         description="Dernier message lu (« vu ») : seulement dans une conversation privée"
     )
@@ -39,7 +39,7 @@ class ParticipantOut(PersonOut):
 class MessageOut(Schema):
     id: int
     conversation: int = Field(alias="conversation_id")
-    author: PersonOut
+    author: ConversationPersonOut
     body: str = Field(description="Source Markdown ; vide pour un message supprimé")
     body_html: str
     created_at: datetime
@@ -64,7 +64,7 @@ class ConversationOut(Schema):
     id: int
     kind: Literal["direct", "group"]
     title: str = Field(description="Vide pour une conversation privée")
-    participants: list[PersonOut] = Field(description="Les participants actuels")
+    participants: list[ConversationPersonOut] = Field(description="Les participants actuels")
     last_message: PreviewOut | None
     last_message_at: datetime | None
     unread: int = Field(description="Messages non lus par vous")
@@ -137,7 +137,7 @@ class DirectIn(_In):
     person: int = Field(ge=1, le=MAX_ID, description="La personne à qui écrire")
 
 
-class GroupIn(_In):
+class GroupConversationIn(_In):
     title: str = Field(min_length=1, max_length=TITLE_MAX_LENGTH, pattern=SOME_TEXT)
     people: list[PersonId] = Field(
         min_length=1,

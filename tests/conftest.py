@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from channels.layers import channel_layers
 from django.core.cache import cache
 from django.core.files.storage import storages
 from django.test import Client
@@ -11,6 +12,15 @@ from accounts.models import User
 from tests.factories import OrganisationFactory, UserFactory
 
 KINDS = [User.Kind.STAFF, User.Kind.ELECTED, User.Kind.EXTERNAL, User.Kind.CITIZEN]
+
+
+@pytest.fixture(autouse=True)
+def _own_channel_layer():
+    """A channel layer (still the real one) per test: each test runs its own event loop, and
+    channels_redis keeps receive state bound to the loop that last used it."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)

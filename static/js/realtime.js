@@ -95,6 +95,11 @@
         return response.json();
       })
       .then(function (body) {
+        if (typeof body.seq === "number" && lastSeq !== null && body.seq < lastSeq) {
+          // Newer events arrived while we were asking: this snapshot may predate them.
+          resyncAgain = true;
+          return;
+        }
         if (typeof body.seq === "number") {
           lastSeq = body.seq;
           lastResyncAt = Date.now();

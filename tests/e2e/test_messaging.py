@@ -9,6 +9,7 @@ cut appears exactly once when it comes back.
 """
 
 import re
+import time
 from collections.abc import Iterator
 from uuid import uuid4
 
@@ -60,7 +61,23 @@ def open_tab(browser, asgi_url):
     yield make
     for context in contexts:
         context.close()
+    _wait_until_the_server_is_quiet()
     assert not problems, "\n".join(problems)
+
+
+def _wait_until_the_server_is_quiet(timeout: float = 10) -> None:
+    """Closing the tabs makes daphne run its disconnect handlers (presence, contacts): the
+    database is emptied after the test only once no query of the server is running, else the
+    TRUNCATE and those queries can deadlock."""
+    quiet, deadline = 0, time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while quiet < 3 and time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            quiet = quiet + 1 if cursor.fetchone()[0] == 0 else 0
+            time.sleep(0.1)
 
 
 def login(page: Page, user: User) -> None:

@@ -9,7 +9,6 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -22,15 +21,6 @@ from tests.factories import PASSWORD, GroupFactory
 from tests.realtime.test_socket import communicator, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _own_channel_layer():
-    """A channel layer (still the real one) per test: each test runs its own event loop, and
-    channels_redis keeps receive state bound to the loop that last used it."""
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
 
 
 UNREADABLE = "Message illisible : un objet JSON d'au plus 4 Ko est attendu."

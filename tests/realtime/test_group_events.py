@@ -7,7 +7,6 @@ removed from the group.
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import channel_layers
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
@@ -18,15 +17,6 @@ from tests.factories import GroupFactory, MembershipFactory
 from tests.realtime.test_socket import communicator, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _own_channel_layer():
-    """A channel layer (still the real one) per test: each test runs its own event loop, and
-    channels_redis keeps receive state bound to the loop that last used it."""
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
 
 
 async def subscribe(socket, group: Group) -> None:

@@ -7,7 +7,6 @@ process without it) so every server process agrees (see test_two_processes for t
 import time
 
 import pytest
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 
 from accounts.models import User
@@ -17,15 +16,6 @@ from realtime.presence import presence_of
 from tests.realtime.test_socket import communicator, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _own_channel_layer():
-    """A channel layer (still the real one) per test: each test runs its own event loop, and
-    channels_redis keeps receive state bound to the loop that last used it."""
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
 
 
 async def presence_event(socket: WebsocketCommunicator) -> dict:
