@@ -209,6 +209,21 @@
     body.dataset.body = "";
     body.innerHTML = message.body_html || ""; // rendered and sanitised by the server (nh3)
     li.append(body);
+    const files = message.attachments || [];
+    if (files.length) {
+      const list = document.createElement("ul");
+      list.className = "msg__files";
+      list.setAttribute("aria-label", t.files || "");
+      files.forEach(function (file) {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = file.detail_url;
+        link.textContent = file.name;
+        item.append(link);
+        list.append(item);
+      });
+      li.append(list);
+    }
     if (mine) {
       const actions = document.createElement("div");
       actions.className = "msg__actions";

@@ -257,3 +257,20 @@ def test_a_group_feed_carries_its_live_banner_region_for_members_only(agnes, ext
     private = GroupFactory(slug="prive", visibility="private", created_by=agnes)
     refused = client_for(external).get(f"/groupes/{private.slug}/")
     assert "data-live-feed" not in refused.content.decode()
+
+
+def test_files_sent_with_a_message_are_linked_in_the_thread(direct, agnes, elected, client_for):
+    from files import services as file_services
+    from tests.files.conftest import png_bytes, upload
+
+    plan = file_services.create_file(owner=agnes, incoming=upload("plan.png", png_bytes()))
+    services.send_message(
+        author=agnes,
+        conversation=direct,
+        body="Le plan du stand",
+        client_key=uuid.uuid4(),
+        attachments=[plan],
+    )
+    html = client_for(elected).get(f"/messages/{direct.pk}/").content.decode()
+    assert f'<a href="/fichiers/{plan.pk}/">plan.png</a>' in html
+    assert client_for(elected).get(f"/fichiers/{plan.pk}/telecharger/").status_code == 200
