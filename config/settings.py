@@ -148,10 +148,12 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            # The benchmark (docs/benchmarks.md, WebSocket fan-out) measured the core layer
-            # dropping messages that pub/sub delivered: switching the default is the next step
-            # (CHANNEL_LAYER_BACKEND=channels_redis.pubsub.RedisPubSubChannelLayer meanwhile).
-            "BACKEND": env("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer"),
+            # Pub/sub, not the core layer: measured (docs/benchmarks.md, WebSocket fan-out), the
+            # core layer dropped thousands of messages at 20 msg/s (each process's inbox holds
+            # 100 messages; a 50-member message is 50 of them), pub/sub none.
+            "BACKEND": env(
+                "CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"
+            ),
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX},
         }
     }

@@ -139,7 +139,7 @@ def test_with_redis_url_the_cache_and_channel_layer_use_redis():
 
     assert used["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert used["cache_location"] == url
-    assert used["channel_layer"] == "channels_redis.core.RedisChannelLayer"
+    assert used["channel_layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert used["channel_hosts"] == [url]
     assert used["celery_eager"] is False
 

@@ -2,12 +2,17 @@
 once, editing, read state, limits, leaving, mentions, and the events each write publishes."""
 
 import asyncio
+import contextlib
+import queue
+import threading
+import time
 import uuid
 from datetime import timedelta
+from typing import ClassVar
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -321,25 +326,58 @@ def test_a_direct_conversation_cannot_be_left(staff, direct):
 
 
 class Inbox:
-    """What the channel layer delivers to one user's group, as a socket would receive it."""
+    """What the channel layer delivers to one user's group, as a socket would receive it: a
+    channel made by the layer and read continuously from its own event loop (the pub/sub
+    layer only delivers to channels it made, to the loop that made them)."""
+
+    open: ClassVar[list["Inbox"]] = []
 
     def __init__(self, user: User):
-        self.layer = get_channel_layer()
-        # A plain channel name (no "!"): read straight from the layer, by any event loop.
-        self.channel = f"inbox.{uuid.uuid4().hex}"
-        async_to_sync(self.layer.group_add)(user_group(user.pk), self.channel)
+        # Its own layer instance: one instance receives on one event loop only.
+        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        self.received: queue.Queue = queue.Queue()
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def listen() -> None:
+            channel = await self.layer.new_channel()
+            await self.layer.group_add(user_group(user.pk), channel)
+            ready.set()
+            while True:
+                message = await self.layer.receive(channel)
+                self.received.put(message["event"])
+
+        self.task = self.loop.create_task(listen())
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert ready.wait(5), "the inbox could not subscribe"
+        Inbox.open.append(self)
+
+    def _run(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            self.loop.run_until_complete(self.task)
 
     def events(self, wait: float = 0.3) -> list[dict]:
-        async def drain() -> list[dict]:
-            received = []
-            while True:
-                try:
-                    message = await asyncio.wait_for(self.layer.receive(self.channel), wait)
-                except TimeoutError:
-                    return received
-                received.append(message["event"])
+        time.sleep(wait)
+        received = []
+        while not self.received.empty():
+            received.append(self.received.get())
+        return received
 
-        return async_to_sync(drain)()
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.task.cancel)
+        self.thread.join(5)
+        self.loop.run_until_complete(
+            self.layer.flush() if hasattr(self.layer, "flush") else asyncio.sleep(0)
+        )
+        self.loop.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_inboxes():
+    yield
+    while Inbox.open:
+        Inbox.open.pop().close()
 
 
 def test_events_go_after_commit_to_active_participants_only_with_their_own_seq(

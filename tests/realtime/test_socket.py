@@ -45,7 +45,7 @@ def run(coroutine_function):
 
 def test_the_channel_layer_follows_redis_url():
     expected = (
-        "channels_redis.core.RedisChannelLayer"
+        "channels_redis.pubsub.RedisPubSubChannelLayer"
         if settings.REDIS_URL
         else "channels.layers.InMemoryChannelLayer"
     )
