@@ -18,7 +18,9 @@ from social.services import POLL_MAX_OPTIONS, POLL_MIN_OPTIONS, POLL_OPTION_MAX_
 # (and schemathesis) know them. Python's regex engine, so that `\s` means what `str.strip()`
 # removes; the patterns are linear (no nested repetition) even on a 10,000-character body.
 NO_NUL = r"^[^\x00]*$"
-SOME_TEXT = r"^\s*[^\s\x00][^\x00]*$"
+# Some text that is not only blanks. Python counts \x1c-\x1f and \x85 as blanks (and strips
+# them), JSON Schema's regular expressions do not: both are named, so both sides agree.
+SOME_TEXT = r"^[\s\x1c-\x1f\x85]*[^\s\x00\x1c-\x1f\x85][^\x00]*$"
 SLUG = r"^[-a-zA-Z0-9_]+$"
 SLUG_MAX_LENGTH = Group._meta.get_field("slug").max_length
 TOPIC_MAX_LENGTH = 50
