@@ -64,9 +64,13 @@ def can_delete_file(user: User, file: File) -> bool:
         return False
     if file.owner_id == user.pk or user.is_superuser:
         return True
-    return any(
-        group_policy.can_manage_group(user, share.group)
-        for share in file.shares.filter(group__isnull=False).select_related("group")
+    return file.shares.filter(group__in=_managed(user).values("group_id")).exists()
+
+
+def _managed(user: User) -> QuerySet[Membership]:
+    """The memberships through which `user` manages a group (and the files shared to it)."""
+    return group_policy.active_memberships(user).filter(
+        role__in=[Membership.Role.OWNER, Membership.Role.MANAGER]
     )
 
 
@@ -80,7 +84,7 @@ def with_rights(user: User, files: QuerySet[File]) -> QuerySet[File]:
             viewer_can_delete=Value(True, BooleanField()),
         )
     memberships = group_policy.active_memberships(user)
-    managed = memberships.filter(role__in=[Membership.Role.OWNER, Membership.Role.MANAGER])
+    managed = _managed(user)
 
     def shared_to(groups: QuerySet) -> Exists:
         return Exists(
