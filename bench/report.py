@@ -857,6 +857,19 @@ def ws_fanout_section(ws, facts: dict | None = None) -> list[str]:
     ]
     if ws.notes:
         lines += ["", *(f"- {note}" for note in ws.notes)]
+    unread = getattr(ws, "unread", None)
+    if unread:
+        lines += [
+            "",
+            "### Unread counts",
+            "",
+            f"One person with {unread.unread:,} unread messages in {unread.conversations} "
+            f"conversations (bench/unread.py): `GET /api/v1/unread` through the whole Django "
+            f"stack with a token, {unread.requests} requests, {unread.queries} SQL queries each "
+            f"(counters kept on write, summed by one indexed query): p50 **{ms(unread.p50)} ms**, "
+            f"p95 **{ms(unread.p95)} ms** (floor p95 ≤ 20 ms: "
+            f"{'met' if unread.met else 'missed'}).",
+        ]
     idle = [r for r in ws.runs if r.idle_bytes]
     if idle:
         lines += ["", "### Memory per idle socket", ""]

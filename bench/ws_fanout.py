@@ -42,6 +42,7 @@ from django.test import Client, override_settings
 
 from accounts import services as account_services
 from accounts.models import User
+from bench import unread as unread_bench
 from bench.stats import percentile
 from messaging import services
 from messaging.models import Conversation, Message
@@ -132,6 +133,7 @@ class WsResults:
     runs: list[RunResult] = field(default_factory=list)
     only: str = ""  # WS_BENCH_ONLY: a partial run gets its own section
     notes: list[str] = field(default_factory=list)
+    unread: unread_bench.UnreadResult | None = None
 
 
 @dataclass
@@ -554,6 +556,8 @@ def run() -> WsResults:
         duration=DURATION,
     )
     _flush_redis()
+    print(f"  {unread_bench.UNREAD:,} unread messages for one person…", flush=True)
+    results.unread = unread_bench.run()
     print(f"  seeding {USERS} people, their conversations, sessions and tokens…", flush=True)
     with override_settings(SECRET_KEY=SECRET_KEY):
         world = build_world()

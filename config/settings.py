@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "files",
     "messaging",
     "realtime",
+    "meetings",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,17 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
+# PostgreSQL connections come from a pool per process. Under ASGI every request runs its sync
+# code in a thread of its own, so a connection per request costs a PostgreSQL backend start
+# (several ms), and persistent connections (DB_CONN_MAX_AGE) would keep one per thread ever
+# made until PostgreSQL refuses more. DB_POOL_SIZE=0 turns the pool off.
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DB_POOL_SIZE),
+        "max_size": DB_POOL_SIZE,
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -199,17 +199,14 @@ def messages(
 )
 def send(request: HttpRequest, conversation_id: ConversationId, payload: MessageIn) -> Status:
     found = _conversation(request, conversation_id)
-    retried = Message.objects.filter(
-        author=request.auth, client_key=payload.client_key, conversation=found
-    ).exists()
-    message = services.send_message(
+    message, created = services.send_message(
         author=request.auth,
         conversation=found,
         body=payload.body,
         client_key=payload.client_key,
         attachments=file_selectors.attachable_files(request.auth, payload.attachments),
     )
-    return Status(200 if retried else 201, message)
+    return Status(201 if created else 200, message)
 
 
 @router.get("/messages/search", response=list[MessageOut])

@@ -2,12 +2,15 @@
 
 from django.urls import reverse
 
+from accounts.models import User
 from messaging import policy
 from messaging.models import Conversation, Message, Participant
 from realtime import events as realtime
 
 
-def message_payload(message: Message) -> dict:
+def message_payload(message: Message, attachments: list | None = None) -> dict:
+    """What every participant is told of a message (`attachments`: when the caller knows
+    them, the files just sent with it)."""
     author = message.author
     return {
         "id": message.pk,
@@ -17,12 +20,14 @@ def message_payload(message: Message) -> dict:
         "created_at": message.created_at.isoformat(),
         "edited": message.edited_at is not None,
         "deleted": message.is_deleted,
-        "attachments": [
+        "attachments": []
+        if message.is_deleted
+        else [
             {"id": f.pk, "name": f.name, "detail_url": reverse("files:detail", args=[f.pk])}
-            for f in message.attachments.filter(deleted_at=None)
-        ]
-        if not message.is_deleted
-        else [],
+            for f in (
+                message.attachments.filter(deleted_at=None) if attachments is None else attachments
+            )
+        ],
     }
 
 
@@ -30,8 +35,11 @@ def _to_participants(message: Message, type: str) -> None:
     realtime.publish(list(policy.recipients(message.conversation)), type, message_payload(message))
 
 
-def message_created(message: Message) -> None:
-    _to_participants(message, "message.created")
+def message_created(message: Message, *, people: list[User], attachments: list) -> None:
+    """`people`: the conversation's active participants, as the sending service read them."""
+    realtime.publish(
+        policy.receiving(people), "message.created", message_payload(message, attachments)
+    )
 
 
 def message_updated(message: Message) -> None:

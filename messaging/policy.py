@@ -55,13 +55,17 @@ def can_view_conversation(user: User, conversation: Conversation) -> bool:
     return active_participations(user).filter(conversation=conversation).exists()
 
 
-def can_send(user: User, conversation: Conversation, others: list[User]) -> bool:
+def can_send(user: User, conversation: Conversation, people: list[User]) -> bool:
     """A participant writes; in a direct conversation only while both may still write to
-    each other (an external member whose shared group ended can read, not write)."""
-    if not can_view_conversation(user, conversation):
+    each other (an external member whose shared group ended can read, not write).
+
+    `people`: the conversation's active participants, read by the caller in the same query
+    that gives the message its recipients (the writer must be one of them).
+    """
+    if not has_messaging(user) or all(person.pk != user.pk for person in people):
         return False
     if conversation.is_direct:
-        return all(can_message(user, other) for other in others)
+        return all(can_message(user, other) for other in people if other.pk != user.pk)
     return True
 
 
@@ -90,3 +94,8 @@ def recipients(conversation: Conversation) -> QuerySet:
     return Participant.objects.filter(
         conversation=conversation, left_at__isnull=True, user__is_active=True
     ).values_list("user_id", flat=True)
+
+
+def receiving(people: list[User]) -> list[int]:
+    """`recipients` over participants already read: the active accounts among them."""
+    return [person.pk for person in people if person.is_active]

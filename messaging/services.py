@@ -8,7 +8,7 @@ import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,12 +29,13 @@ from social import rendering
 UNREAD_CAP = 10_000  # a recount after an older read point never scans more than this
 
 
-def _others(conversation: Conversation, user: User) -> list[User]:
-    return list(
-        User.objects.filter(
-            participations__conversation=conversation, participations__left_at__isnull=True
-        ).exclude(pk=user.pk)
-    )
+def _active_people(conversation: Conversation) -> list[User]:
+    return [
+        p.user
+        for p in Participant.objects.filter(
+            conversation=conversation, left_at__isnull=True
+        ).select_related("user")
+    ]
 
 
 def _clean_body(body: str) -> str:
@@ -51,22 +52,12 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _render(conversation: Conversation, body: str) -> tuple[str, list[User]]:
-    """Markdown as for posts; @mentions link only people in the conversation."""
-    handles = rendering.mentioned_handles(body)
-    people = (
-        list(
-            User.objects.filter(
-                handle__in=handles,
-                participations__conversation=conversation,
-                participations__left_at__isnull=True,
-            )
-        )
-        if handles
-        else []
-    )
-    urls = {p.handle: reverse("accounts:profile", args=[p.pk]) for p in people}
-    return rendering.render(body, mention_urls=urls), people
+def _render(body: str, people: list[User]) -> tuple[str, list[User]]:
+    """Markdown as for posts; @mentions link only `people`: the conversation's participants."""
+    handles = set(rendering.mentioned_handles(body))
+    mentioned = [person for person in people if person.handle in handles]
+    urls = {p.handle: reverse("accounts:profile", args=[p.pk]) for p in mentioned}
+    return rendering.render(body, mention_urls=urls), mentioned
 
 
 # --- Conversations ---------------------------------------------------------------------------
@@ -202,51 +193,63 @@ def _client_key(raw) -> uuid.UUID:
 
 def send_message(
     *, author: User, conversation: Conversation, body: str, client_key, attachments=()
-) -> Message:
-    """Send once: a retry with the same `client_key` returns the first message.
+) -> tuple[Message, bool]:
+    """Send once: `(message, True)`, or for a retry with the same `client_key` the first
+    message and False.
 
-    `attachments`: the author's own files (files.selectors.attachable_files), shared to the
-    conversation with the message, so its participants (and only they) may open them.
+    The unique (author, client_key) constraint tells a retry apart, so a first send (nearly
+    every send) costs no look-up. `attachments`: the author's own files
+    (files.selectors.attachable_files), shared to the conversation with the message, so its
+    participants (and only they) may open them.
     """
     key = _client_key(client_key)
-    existing = Message.objects.filter(author=author, client_key=key).first()
-    if existing is not None:
-        if existing.conversation_id != conversation.pk:
-            raise ValidationError({"client_key": _("Cet identifiant d'envoi est déjà utilisé.")})
-        return existing
     body = _clean_body(body)
     try:
         with transaction.atomic():
-            return _send(author, conversation, body, key, list(attachments))
-    except IntegrityError:  # the same retry, concurrently: the other one won
-        return Message.objects.get(author=author, client_key=key)
+            return _send(author, conversation, body, key, list(attachments)), True
+    except IntegrityError:
+        existing = Message.objects.filter(author=author, client_key=key).first()
+        if existing is None:
+            raise
+        if existing.conversation_id != conversation.pk:
+            raise ValidationError(
+                {"client_key": _("Cet identifiant d'envoi est déjà utilisé.")}
+            ) from None
+        return existing, False
 
 
 def _send(
     author: User, conversation: Conversation, body: str, key: uuid.UUID, attachments: list
 ) -> Message:
-    if not policy.can_send(author, conversation, _others(conversation, author)):
+    # One read gives the policy its facts, the mentions their candidates and the event its
+    # recipients.
+    people = _active_people(conversation)
+    if not policy.can_send(author, conversation, people):
         raise PermissionDenied
-    html, mentioned = _render(conversation, body)
+    html, mentioned = _render(body, people)
     message = Message.objects.create(
         conversation=conversation, author=author, body=body, body_html=html, client_key=key
     )
-    message.mentions.set(mentioned)
+    if mentioned:
+        message.mentions.add(*mentioned)
     for file in attachments:
         file_services.share_to_conversation(actor=author, file=file, conversation=conversation)
-    message.attachments.set(attachments)
+    if attachments:
+        message.attachments.add(*attachments)
     Conversation.objects.filter(pk=conversation.pk).update(
         last_message=message, last_message_at=message.created_at
     )
     conversation.last_message, conversation.last_message_at = message, message.created_at
     # The author has read their own message; everyone else has one more unread.
-    Participant.objects.filter(conversation=conversation, left_at__isnull=True).exclude(
-        user=author
-    ).update(unread_count=F("unread_count") + 1)
-    Participant.objects.filter(conversation=conversation, user=author).update(
-        last_read_id=message.pk, unread_count=0
+    Participant.objects.filter(conversation=conversation, left_at__isnull=True).update(
+        unread_count=Case(When(user=author, then=Value(0)), default=F("unread_count") + 1),
+        last_read_id=Case(
+            When(user=author, then=Value(message.pk)),
+            default=F("last_read_id"),
+            output_field=BigIntegerField(),
+        ),
     )
-    events.message_created(message)
+    events.message_created(message, people=people, attachments=attachments)
     return message
 
 
@@ -256,7 +259,7 @@ def edit_message(*, actor: User, message: Message, body: str) -> Message:
         raise PermissionDenied
     body = _clean_body(body)
     message.body = body
-    message.body_html, mentioned = _render(message.conversation, body)
+    message.body_html, mentioned = _render(body, _active_people(message.conversation))
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "body_html", "edited_at"])
     message.mentions.set(mentioned)

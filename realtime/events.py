@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from realtime import sequence
+from realtime import pubsub, sequence
 from realtime.groups import feed_group, session_group, user_group
 
 # Layer message types the consumer understands (method names with "." for "_").
@@ -86,6 +86,10 @@ def _send(messages: dict[int, dict[str, Any]]) -> None:
 def _send_groups(messages: dict[str, dict[str, Any]]) -> None:
     layer = get_channel_layer()
     if layer is None or not messages:
+        return
+
+    if pubsub.usable(layer):
+        pubsub.publish(layer, messages)
         return
 
     async def send_all() -> None:

@@ -15,8 +15,9 @@ import time
 from collections.abc import Iterable
 from functools import cache
 
-import redis
 from django.conf import settings
+
+from realtime.connections import redis_client
 
 ONLINE, AWAY, OFFLINE = "online", "away", "offline"
 STATUSES = (ONLINE, AWAY)  # what a socket may say about itself
@@ -59,13 +60,8 @@ _lock = threading.Lock()
 
 
 @cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
-
-
-@cache
 def _script(url: str):
-    return _client(url).register_script(_CHANGE)
+    return redis_client(url).register_script(_CHANGE)
 
 
 def _key(user_id: int) -> str:
@@ -125,7 +121,7 @@ def presence_of(user_ids: Iterable[int]) -> dict[int, str]:
     if not settings.REDIS_URL:
         with _lock:
             return {uid: _best(_local.get(uid, {}).values(), now) for uid in ids}
-    pipe = _client(settings.REDIS_URL).pipeline(transaction=False)
+    pipe = redis_client(settings.REDIS_URL).pipeline(transaction=False)
     for uid in ids:
         pipe.hvals(_key(uid))
     result = {}

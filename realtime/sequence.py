@@ -7,18 +7,13 @@ set (one INCR per recipient, pipelined: one round trip per event), else in this 
 
 import threading
 from collections.abc import Iterable
-from functools import cache
 
-import redis
 from django.conf import settings
+
+from realtime.connections import redis_client
 
 _local: dict[int, int] = {}
 _lock = threading.Lock()
-
-
-@cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
 
 
 def _key(user_id: int) -> str:
@@ -35,7 +30,7 @@ def next_numbers(user_ids: Iterable[int]) -> dict[int, int]:
             for uid in ids:
                 _local[uid] = _local.get(uid, 0) + 1
             return {uid: _local[uid] for uid in ids}
-    pipe = _client(settings.REDIS_URL).pipeline(transaction=False)
+    pipe = redis_client(settings.REDIS_URL).pipeline(transaction=False)
     for uid in ids:
         pipe.incr(_key(uid))
     return dict(zip(ids, pipe.execute(), strict=True))
@@ -46,4 +41,4 @@ def current(user_id: int) -> int:
     if not settings.REDIS_URL:
         with _lock:
             return _local.get(user_id, 0)
-    return int(_client(settings.REDIS_URL).get(_key(user_id)) or 0)
+    return int(redis_client(settings.REDIS_URL).get(_key(user_id)) or 0)

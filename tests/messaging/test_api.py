@@ -24,7 +24,7 @@ def api(user: User) -> Client:
 def send(author: User, conversation: Conversation, body: str = "Bonjour") -> Message:
     return services.send_message(
         author=author, conversation=conversation, body=body, client_key=uuid.uuid4()
-    )
+    )[0]
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ class Messaging:
 def send(author: User, conversation: Conversation, body: str) -> Message:
     return services.send_message(
         author=author, conversation=conversation, body=body, client_key=uuid.uuid4()
-    )
+    )[0]
 
 
 def build(make_user) -> Messaging:

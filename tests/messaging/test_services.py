@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 def send(author: User, conversation: Conversation, body: str = "Bonjour", key=None) -> Message:
     return services.send_message(
         author=author, conversation=conversation, body=body, client_key=key or uuid.uuid4()
-    )
+    )[0]
 
 
 def unread(user: User, conversation: Conversation) -> int:
