@@ -17,6 +17,7 @@ from accounts.api import router as accounts_router
 from accounts.services import authenticate_token
 from files.api import router as files_router
 from groups.api import router as groups_router
+from meetings.api import router as meetings_router
 from messaging.api import router as messaging_router
 from social.api import router as social_router
 
@@ -117,6 +118,7 @@ api.add_router("/", groups_router)
 api.add_router("/", social_router)
 api.add_router("/", files_router)
 api.add_router("/", messaging_router)
+api.add_router("/", meetings_router)
 
 
 def _json(request: HttpRequest, status: int, detail, **extra) -> HttpResponse:

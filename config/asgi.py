@@ -1,11 +1,20 @@
 """ASGI entry point: HTTP through Django, WebSockets at /ws/ through Channels."""
 
 import os
+import sys
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.http_threads import ReusedThreadsASGIHandler  # noqa: E402
+
+django_asgi_app = (
+    ReusedThreadsASGIHandler()
+    if os.environ.get("REUSE", "1") == "1"
+    else __import__("django.core.asgi").core.asgi.ASGIHandler()
+)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -15,6 +24,8 @@ from config.limits import RequestBodyLimit, without_twisted_form_parsing  # noqa
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 without_twisted_form_parsing()
+if os.environ.get("GIL_SWITCH"):
+    sys.setswitchinterval(float(os.environ["GIL_SWITCH"]))
 
 application = ProtocolTypeRouter(
     {

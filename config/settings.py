@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "messaging",
     "realtime",
     "meetings",
+    "consultations",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,15 @@ FILES_ACCEL_REDIRECT_PREFIX = env("FILES_ACCEL_REDIRECT_PREFIX")
 # short-lived signed link, and checks policy again when the link is used.
 FILES_DOWNLOAD_ORIGIN = env("FILES_DOWNLOAD_ORIGIN").rstrip("/")
 FILES_DOWNLOAD_LINK_SECONDS = env_int("FILES_DOWNLOAD_LINK_SECONDS", 60)
+
+# --- Consultations ----------------------------------------------------------------------------
+
+# Per citizen, counted in the database over the last hour (the same across every process).
+CONSULTATION_CONTRIBUTIONS_PER_HOUR = env_int("CONSULTATION_CONTRIBUTIONS_PER_HOUR", 5)
+CONSULTATION_COMMENTS_PER_HOUR = env_int("CONSULTATION_COMMENTS_PER_HOUR", 20)
+CONSULTATION_PHOTO_MAX_BYTES = env_int("CONSULTATION_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+# Words that send a contribution or comment to the moderation queue, with ForbiddenWord rows.
+CONSULTATION_FORBIDDEN_WORDS = env_list("CONSULTATION_FORBIDDEN_WORDS", "")
 
 # --- Internationalisation -------------------------------------------------------------------
 

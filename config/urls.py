@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("social.urls")),
     path("", include("files.urls")),
     path("", include("messaging.urls")),
+    path("", include("meetings.urls")),
     # Visitors choose their language before signing in, too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", api.urls),

@@ -105,8 +105,8 @@ class FileVersion(models.Model):
 
 
 class FileShare(models.Model):
-    """The file is shared to a group, to a post, to one person or to a conversation (attached
-    to a message): exactly one target."""
+    """The file is shared to a group, to a post, to one person, to a conversation (attached
+    to a message) or to a meeting's agenda item: exactly one target."""
 
     file = models.ForeignKey(File, on_delete=models.CASCADE, related_name="shares")
     group = models.ForeignKey(
@@ -129,6 +129,14 @@ class FileShare(models.Model):
         blank=True,
         related_name="file_shares",
     )
+    # Attached to a meeting's agenda item: readers of the meeting see it.
+    item = models.ForeignKey(
+        "meetings.AgendaItem",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="file_shares",
+    )
     shared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -139,10 +147,11 @@ class FileShare(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(group__isnull=False, post__isnull=True, user__isnull=True, conversation=None)
-                    | Q(group=None, post__isnull=False, user__isnull=True, conversation=None)
-                    | Q(group=None, post=None, user__isnull=False, conversation=None)
-                    | Q(group=None, post=None, user=None, conversation__isnull=False)
+                    Q(group__isnull=False, post=None, user=None, conversation=None, item=None)
+                    | Q(group=None, post__isnull=False, user=None, conversation=None, item=None)
+                    | Q(group=None, post=None, user__isnull=False, conversation=None, item=None)
+                    | Q(group=None, post=None, user=None, conversation__isnull=False, item=None)
+                    | Q(group=None, post=None, user=None, conversation=None, item__isnull=False)
                 ),
                 name="file_share_one_target",
             ),
@@ -159,6 +168,9 @@ class FileShare(models.Model):
                 fields=["file", "conversation"],
                 condition=Q(conversation__isnull=False),
                 name="file_share_conversation",
+            ),
+            models.UniqueConstraint(
+                fields=["file", "item"], condition=Q(item__isnull=False), name="file_share_item"
             ),
         ]
         indexes = [

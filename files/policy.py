@@ -1,7 +1,8 @@
 """Who may see, download, change and share which file. The only place that decides it.
 
 A file is visible to its owner, to whoever may read a group it is shared to, to whoever may
-read a (live) post it is attached to, and to the people it is shared with by name. Removing
+read a (live) post it is attached to, to whoever may see the meeting of an agenda item it is
+attached to, and to the people it is shared with by name. Removing
 a share takes access away at once: nothing is cached.
 """
 
@@ -12,6 +13,7 @@ from accounts.models import User
 from files.models import File, FileShare
 from groups import policy as group_policy
 from groups.models import Group, Membership
+from meetings import policy as meeting_policy
 from messaging import policy as messaging_policy
 from messaging.models import Conversation
 from social import policy as social_policy
@@ -35,6 +37,7 @@ def visible_files(user: User) -> QuerySet[File]:
         | Q(post__in=social_policy.visible_posts(user).filter(deleted_at__isnull=True).values("pk"))
         | Q(user=user)
         | Q(conversation__in=messaging_policy.visible_conversations(user).values("pk"))
+        | Q(item__meeting__in=meeting_policy.visible_meetings(user).values("pk"))
     )
     return File.objects.filter(deleted_at__isnull=True).filter(
         Q(owner=user) | Q(pk__in=shares.values("file_id"))
@@ -142,6 +145,8 @@ def can_remove_share(user: User, share: FileShare) -> bool:
         return share.user_id == user.pk
     if share.group_id is not None:
         return group_policy.can_manage_group(user, share.group)
+    if share.item_id is not None:
+        return meeting_policy.can_edit_item(user, share.item)
     return False
 
 
@@ -153,6 +158,7 @@ def visible_shares(user: User, file: File) -> QuerySet[FileShare]:
         | Q(user__in=account_policy.visible_people(user).values("pk"))
         | Q(user=user)
         | Q(conversation__in=messaging_policy.visible_conversations(user).values("pk"))
+        | Q(item__meeting__in=meeting_policy.visible_meetings(user).values("pk"))
     )
 
 

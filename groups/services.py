@@ -83,6 +83,7 @@ def update_group(*, actor: User, group: Group, data: dict[str, Any]) -> Group:
     if unknown:
         raise ValidationError(_("Champs non modifiables : %s.") % ", ".join(sorted(unknown)))
     group = _lock(group)
+    access_before = (group.visibility, group.open_to_external)
     for field, value in data.items():
         setattr(group, field, value.strip() if isinstance(value, str) else value)
     _clean_texts(group)
@@ -103,6 +104,10 @@ def update_group(*, actor: User, group: Group, data: dict[str, Any]) -> Group:
         )
     group.full_clean()
     group.save()
+    if (group.visibility, group.open_to_external) != access_before:
+        # Who may read the feed changed, for people no service names: every open page on it
+        # re-checks its own user's access after commit, and drops the feed if refused.
+        realtime.recheck_feed(group.pk)
     return group
 
 

@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from files import policy as file_policy
+from files import selectors as file_selectors
+from files.views import upload_limits
 from messaging import policy, selectors, services
 from messaging.forms import MessageForm, StartForm
 from messaging.models import Conversation, Participant
@@ -104,9 +107,21 @@ def _conversation_context(request: HttpRequest, conversation: Conversation, **ex
         "has_older": bool(history) and len(history) >= selectors.PAGE,
         "my_last_read": me.last_read_id if me else 0,
         "seen_up_to": seen_up_to,
-        "can_send": policy.can_send(viewer, conversation, [p.user for p in others]),
-        "form": extra.pop("form", None) or MessageForm(),
+        "can_send": policy.can_send(viewer, conversation, [p.user for p in participants]),
+        "form": extra.pop("form", None) or MessageForm(author=viewer),
+        **_attach_context(viewer),
         **extra,
+    }
+
+
+def _attach_context(viewer: User) -> dict:
+    """What the composer's « Joindre des fichiers » block needs."""
+    if not file_policy.can_have_files(viewer):
+        return {"can_attach": False}
+    return {
+        "can_attach": True,
+        "upload_limits": upload_limits(),
+        "attachments_max": file_selectors.ATTACHMENTS_MAX,
     }
 
 
@@ -122,7 +137,7 @@ def send(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """The composer without JavaScript: the hidden key makes a resubmitted form harmless."""
     _require_messaging(request.user)
     found = selectors.get_conversation_for(request.user, conversation_id)
-    form = MessageForm(request.POST)
+    form = MessageForm(request.POST, author=request.user)
     if form.is_valid():
         try:
             services.send_message(
@@ -130,6 +145,10 @@ def send(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 conversation=found,
                 body=form.cleaned_data["body"],
                 client_key=form.cleaned_data["client_key"],
+                # Only the author's own live files; any other id refuses the whole message.
+                attachments=file_selectors.attachable_files(
+                    request.user, form.cleaned_data["attachments"]
+                ),
             )
         except ValidationError as error:
             for field, errors in error.message_dict.items():

@@ -38,6 +38,12 @@ MAX_SUBSCRIPTIONS = 20
 # At most one typing relay per person and conversation in this many seconds (all processes).
 TYPING_INTERVAL_SECONDS = 2
 MAX_ID = 2**63 - 1
+# The heartbeat: presence is refreshed, and the feeds this socket follows are re-checked
+# against groups.policy, every HEARTBEAT_SECONDS. Access that ends with a write (leaving,
+# removal, a group made private) drops the feed at once through the channel layer; access
+# that ends by itself (an external member's membership reaching its expiry date) stops the
+# feed within this bound. Read at every beat, so a test may shorten it.
+HEARTBEAT_SECONDS = presence.REFRESH_SECONDS
 
 
 def _valid_id(value: Any) -> int | None:
@@ -73,6 +79,18 @@ def _readable_group(user_id: int, group_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     group = Group.objects.filter(pk=group_id).first()
     return user is not None and group is not None and can_read_group(user, group)
+
+
+def _readable_among(user_id: int, group_ids: list[int]) -> set[int]:
+    """Which of these groups the user may still read: one query for all of them (after the
+    user's own row, for a deactivation or a change of kind)."""
+    from accounts.models import User
+    from groups.policy import readable_groups
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return set()
+    return set(readable_groups(user).filter(pk__in=group_ids).values_list("pk", flat=True))
 
 
 def _typing_recipients(user_id: int, conversation_id: int) -> list[int] | None:
@@ -285,11 +303,26 @@ class UserConsumer(AsyncWebsocketConsumer):
 
     async def _keep_presence(self) -> None:
         while True:
-            await asyncio.sleep(presence.REFRESH_SECONDS)
+            await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
                 await self._set_presence(self.status)
             except Exception:
                 logger.exception("presence refresh failed")
+            try:
+                await self.recheck_feeds()
+            except Exception:
+                logger.exception("feed re-check failed")
+
+    async def recheck_feeds(self) -> None:
+        """Drop the feeds the user may no longer read (see HEARTBEAT_SECONDS); no query when
+        the socket follows none."""
+        if not self.feeds:
+            return
+        followed = sorted(self.feeds)
+        allowed = await self._db(_readable_among, self.user_id, followed)
+        for group_id in followed:
+            if group_id not in allowed and group_id in self.feeds:
+                await self._drop_feed(group_id)
 
     # --- Channel-layer handlers (see realtime.events) -------------------------------------
 
@@ -298,6 +331,14 @@ class UserConsumer(AsyncWebsocketConsumer):
 
     async def session_close(self, message: dict[str, Any]) -> None:
         await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def feed_recheck(self, message: dict[str, Any]) -> None:
+        """The group's visibility changed (events.recheck_feed): still allowed, or drop it."""
+        group_id = message.get("group")
+        if group_id not in self.feeds:
+            return
+        if not await self._db(_readable_group, self.user_id, group_id):
+            await self._drop_feed(group_id)
 
     async def feed_drop(self, message: dict[str, Any]) -> None:
         group_id = message.get("group")

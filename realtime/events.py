@@ -16,6 +16,7 @@ from realtime.groups import feed_group, session_group, user_group
 PUSH = "event.push"
 CLOSE = "session.close"
 DROP_FEED = "feed.drop"
+RECHECK_FEED = "feed.recheck"
 
 
 def publish(user_ids: Iterable[int], type: str, data: dict[str, Any]) -> None:
@@ -77,6 +78,19 @@ def unsubscribe(user_id: int, group_id: int) -> None:
     transaction.on_commit(
         lambda: _send({user_id: {"type": DROP_FEED, "group": group_id}}), robust=True
     )
+
+
+def recheck_feed(group_id: int) -> None:
+    """After commit, every socket subscribed to this group's feed re-checks its own access.
+
+    Leaving or being removed drops the feed at once (`unsubscribe`): the service knows whose
+    access ended. When a group becomes less visible nobody in particular is told, so each
+    subscribed socket asks groups.policy again (the consumer's `feed_recheck`). Access that
+    ends by date has no write at all: the consumer's periodic re-check covers it.
+    """
+    group = feed_group(group_id)
+    message = {"type": RECHECK_FEED, "group": group_id}
+    transaction.on_commit(lambda: _send_groups({group: message}), robust=True)
 
 
 def _send(messages: dict[int, dict[str, Any]]) -> None:

@@ -30,6 +30,11 @@ def post_deleted(post: Post) -> None:
 
 
 def comment_created(comment: Comment) -> None:
+    if comment.item_id is not None:
+        from meetings import events as meeting_events
+
+        meeting_events.comment_created(comment)
+        return
     if comment.post_id is None:
         return  # a comment in a file's thread: no feed
     _to_feed(comment.post, "comment.created", {"comment": comment.pk})

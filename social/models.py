@@ -118,7 +118,8 @@ class PostRevision(models.Model):
 
 
 class Comment(models.Model):
-    """A comment in the thread of a post or of a shared file (exactly one of them)."""
+    """A comment in the thread of a post, of a shared file or of a meeting's agenda item
+    (exactly one of them)."""
 
     post = models.ForeignKey(
         Post, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
@@ -126,6 +127,18 @@ class Comment(models.Model):
     file = models.ForeignKey(
         "files.File", on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
     )
+    item = models.ForeignKey(
+        "meetings.AgendaItem",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    # The comment this one answers (same thread); an agenda item's open questions use it.
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    is_question = models.BooleanField(default=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
     )
@@ -143,11 +156,13 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["post", "created_at", "id"], name="comment_thread"),
             models.Index(fields=["file", "created_at", "id"], name="comment_file_thread"),
+            models.Index(fields=["item", "created_at", "id"], name="comment_item_thread"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(post__isnull=False, file__isnull=True)
-                | Q(post__isnull=True, file__isnull=False),
+                condition=Q(post__isnull=False, file__isnull=True, item__isnull=True)
+                | Q(post__isnull=True, file__isnull=False, item__isnull=True)
+                | Q(post__isnull=True, file__isnull=True, item__isnull=False),
                 name="comment_one_subject",
             )
         ]

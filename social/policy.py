@@ -110,19 +110,27 @@ def can_share(user: User, post: Post, target: Group) -> bool:
     )
 
 
-# A comment belongs to the thread of a post or of a shared file. The files app depends on
-# this one (files attached to posts), so its policy is imported where a file thread is read.
+# A comment belongs to the thread of a post, of a shared file or of a meeting's agenda item.
+# The files and meetings apps depend on this one (files attached to posts, minutes published
+# as posts), so their policies are imported where such a thread is read.
 
 
 def visible_comments(user: User) -> QuerySet[Comment]:
     from files.policy import visible_files
+    from meetings.policy import visible_meetings
 
     return Comment.objects.filter(
-        Q(post__in=visible_posts(user).values("pk")) | Q(file__in=visible_files(user).values("pk"))
+        Q(post__in=visible_posts(user).values("pk"))
+        | Q(file__in=visible_files(user).values("pk"))
+        | Q(item__meeting__in=visible_meetings(user).values("pk"))
     )
 
 
 def can_view_thread(user: User, comment: Comment) -> bool:
+    if comment.item_id is not None:
+        from meetings import policy as meeting_policy
+
+        return meeting_policy.can_view_thread(user, comment.item)
     if comment.file_id is not None:
         from files.policy import can_view_file
 
@@ -132,6 +140,10 @@ def can_view_thread(user: User, comment: Comment) -> bool:
 
 def can_take_part(user: User, comment: Comment) -> bool:
     """Comment, react: whoever may still read the live subject of the thread."""
+    if comment.item_id is not None:
+        from meetings import policy as meeting_policy
+
+        return meeting_policy.can_take_part(user, comment.item)
     if comment.file_id is not None:
         from files.policy import can_comment
 
@@ -140,6 +152,10 @@ def can_take_part(user: User, comment: Comment) -> bool:
 
 
 def _moderates_thread(user: User, comment: Comment) -> bool:
+    if comment.item_id is not None:
+        from meetings import policy as meeting_policy
+
+        return meeting_policy.can_moderate_thread(user, comment.item)
     if comment.file_id is not None:
         from files.policy import can_delete_file
 
@@ -160,9 +176,16 @@ def can_delete_comment(user: User, comment: Comment) -> bool:
 
 
 def can_be_mentioned(person: User, subject) -> bool:
-    """A mention must reach someone who can read the post (or shared file), or it is refused."""
+    """A mention must reach someone who can read the post (shared file, agenda item), or it
+    is refused."""
     if isinstance(subject, Post):
         return can_view_post(person, subject)
+    from meetings.models import AgendaItem
+
+    if isinstance(subject, AgendaItem):
+        from meetings import policy as meeting_policy
+
+        return meeting_policy.can_view_thread(person, subject)
     from files.policy import can_view_file
 
     return can_view_file(person, subject)

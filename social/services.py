@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts import policy as account_policy
 from accounts.models import User
 from groups.models import Group
+from meetings.models import AgendaItem
 from social import events, policy, rendering
 from social.models import (
     COMMENT_MAX_LENGTH,
@@ -57,6 +58,11 @@ def _resolve_mentions(author: User, body: str, subject) -> list[User]:
             message = _(
                 "%(names)s ne peut pas voir cette publication : retirez la mention ou "
                 "publiez dans un groupe dont cette personne est membre."
+            )
+        elif isinstance(subject, AgendaItem):
+            message = _(
+                "%(names)s ne peut pas voir cette réunion : retirez la mention ou "
+                "invitez d'abord cette personne."
             )
         else:
             message = _(
@@ -172,15 +178,34 @@ def delete_post(*, actor: User, post: Post) -> Post:
 
 
 @transaction.atomic
-def add_comment(*, author: User, body: str, post: Post | None = None, file=None) -> Comment:
-    """A comment on a post, or on a shared file (`file`): one comment system for both."""
-    if (post is None) == (file is None):
+def add_comment(
+    *,
+    author: User,
+    body: str,
+    post: Post | None = None,
+    file=None,
+    item=None,
+    is_question: bool = False,
+    reply_to: Comment | None = None,
+) -> Comment:
+    """A comment on a post, on a shared file (`file`) or on a meeting's agenda item (`item`):
+    one comment system for all. `reply_to` answers a comment of the same thread."""
+    if sum(subject is not None for subject in (post, file, item)) != 1:
         raise ValueError("a comment has exactly one subject")
-    comment = Comment(post=post, file=file, author=author)
+    comment = Comment(post=post, file=file, item=item, author=author, is_question=bool(is_question))
     if not policy.can_take_part(author, comment):
         raise PermissionDenied
+    if reply_to is not None:
+        same_thread = (reply_to.post_id, reply_to.file_id, reply_to.item_id) == (
+            comment.post_id,
+            comment.file_id,
+            comment.item_id,
+        )
+        if not same_thread or reply_to.is_deleted:
+            raise ValidationError({"reply_to": _("Ce commentaire n'est pas dans ce fil.")})
+        comment.reply_to = reply_to
     body = _clean_body(body, limit=COMMENT_MAX_LENGTH)
-    mentioned = _resolve_mentions(author, body, post or file)
+    mentioned = _resolve_mentions(author, body, post or file or item)
     comment.body, comment.body_html = body, _render(body, mentioned)
     comment.save()
     comment.mentions.set(mentioned)
@@ -193,7 +218,7 @@ def edit_comment(*, actor: User, comment: Comment, body: str) -> Comment:
     if not policy.can_edit_comment(actor, comment):
         raise PermissionDenied
     body = _clean_body(body, limit=COMMENT_MAX_LENGTH)
-    mentioned = _resolve_mentions(actor, body, comment.post or comment.file)
+    mentioned = _resolve_mentions(actor, body, comment.post or comment.file or comment.item)
     comment.body, comment.body_html = body, _render(body, mentioned)
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at"])

@@ -621,7 +621,9 @@ def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
 
 
 def _thread_url(comment: Comment) -> str:
-    """The page holding a comment's thread: its post, or its shared file."""
+    """The page holding a comment's thread: its post, its shared file or its meeting."""
+    if comment.item_id is not None:
+        return comment.item.meeting.get_absolute_url()
     if comment.file_id is not None:
         return reverse("files:detail", args=[comment.file_id])
     return reverse("social:post", args=[comment.post_id])

@@ -592,6 +592,131 @@
       error.hidden = !text;
     }
 
+    // --- Attached files ---------------------------------------------------------------------
+    // static/js/uploads.js uploads each chosen file and adds its id to this form as a hidden
+    // `attachments` input (data-attach-name); the list below shows them with « Retirer ».
+    // The no-JS list of one's recent files stays usable: its chosen options go along too.
+    const uploadBox = composer.querySelector("[data-attach-upload]");
+    const attachedList = composer.querySelector("[data-attached]");
+    const recent = composer.querySelector("[data-recent-files] select");
+    const pending = composer.querySelector("[data-attachments-pending]");
+    const fileInput = uploadBox ? uploadBox.querySelector('input[type="file"]') : null;
+    // A row of uploads.js not yet settled (done, error or cancelled): still being sent.
+    const SENDING = ".upload:not(.upload--done):not(.upload--error):not(.upload--cancelled)";
+    if (uploadBox) {
+      uploadBox.hidden = false;
+    }
+
+    function attachedInputs() {
+      return Array.from(composer.querySelectorAll('input[type="hidden"][name="attachments"]'));
+    }
+
+    // The files going with the next message: [{id, name}], each once.
+    function chosenFiles() {
+      const files = attachedInputs().map(function (input) {
+        const row = attachedList && attachedList.querySelector('[data-file="' + input.value + '"]');
+        return { id: Number(input.value), name: row ? row.dataset.name : "" };
+      });
+      if (recent) {
+        Array.from(recent.selectedOptions).forEach(function (option) {
+          files.push({ id: Number(option.value), name: option.textContent.trim() });
+        });
+      }
+      const seen = {};
+      return files.filter(function (file) {
+        if (!file.id || seen[file.id]) {
+          return false;
+        }
+        seen[file.id] = true;
+        return true;
+      });
+    }
+
+    function removeAttached(row) {
+      const id = row.dataset.file;
+      attachedInputs().forEach(function (input) {
+        if (input.value === id) {
+          input.remove();
+        }
+      });
+      const rows = Array.from(attachedList.children);
+      const next = rows[rows.indexOf(row) + 1] || rows[rows.indexOf(row) - 1];
+      row.remove();
+      attachedList.hidden = !attachedList.children.length;
+      announce(format(t.fileRemoved, { name: row.dataset.name }));
+      // The next « Retirer », else the file chooser (if its section is open), else the text.
+      const section = fileInput ? fileInput.closest("details") : null;
+      const chooserShown = fileInput && (!section || section.open);
+      const focusTarget = next ? next.querySelector("button") : chooserShown ? fileInput : area;
+      if (focusTarget) {
+        focusTarget.focus();
+      }
+    }
+
+    function addAttached(id, name) {
+      if (!attachedList || attachedList.querySelector('[data-file="' + id + '"]')) {
+        return;
+      }
+      if (!attachedInputs().some(function (input) { return input.value === String(id); })) {
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "attachments";
+        input.value = String(id);
+        composer.append(input);
+      }
+      const row = document.createElement("li");
+      row.dataset.file = String(id);
+      row.dataset.name = name;
+      const label = document.createElement("span");
+      label.className = "composer-form__file-name";
+      label.textContent = name;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "link-button";
+      remove.append(t.remove || "");
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = " " + name;
+      remove.append(hidden);
+      remove.addEventListener("click", function () {
+        removeAttached(row);
+      });
+      row.append(label, " ", remove);
+      attachedList.append(row);
+      attachedList.hidden = false;
+    }
+
+    function clearAttached() {
+      attachedInputs().forEach(function (input) {
+        input.remove();
+      });
+      if (attachedList) {
+        attachedList.replaceChildren();
+        attachedList.hidden = true;
+      }
+      if (recent) {
+        Array.from(recent.options).forEach(function (option) {
+          option.selected = false;
+        });
+      }
+    }
+
+    composer.addEventListener("maillage:uploaded", function (event) {
+      const detail = event.detail || {};
+      // The upload row has done its job: the file now shows in the list of attached files.
+      if (uploadBox) {
+        uploadBox.querySelectorAll(".upload--done").forEach(function (row) {
+          row.remove();
+        });
+        const uploads = uploadBox.querySelector("[data-uploader-list]");
+        if (uploads && !uploads.children.length) {
+          uploads.hidden = true;
+        }
+      }
+      addAttached(detail.id, detail.name || "");
+      announce(format(t.fileAdded, { name: detail.name || "" }));
+    });
+
     function retryLater(item) {
       showError(t.retrying);
       const delay = Math.min(30000, 1000 * Math.pow(2, retries));
@@ -614,6 +739,9 @@
       api("POST", "/conversations/" + conversationId + "/messages", {
         body: item.body,
         client_key: item.key,
+        attachments: item.files.map(function (file) {
+          return file.id;
+        }),
       })
         .then(function (response) {
           if (response.status >= 500 || response.status === 429) {
@@ -631,6 +759,10 @@
               if (!area.value) {
                 area.value = item.body;
               }
+              // Refused: nothing was sent, so the files go back to the composer.
+              item.files.forEach(function (file) {
+                addAttached(file.id, file.name);
+              });
             }
             done();
           });
@@ -658,11 +790,29 @@
 
     function submit() {
       const body = area.value;
-      if (!body.trim()) {
+      const files = chosenFiles();
+      if (composer.querySelector(SENDING)) {
+        // Sent now, the message would go without the file still on its way.
+        if (pending) {
+          pending.hidden = false;
+          pending.setAttribute("tabindex", "-1");
+          pending.focus();
+        }
         return;
       }
-      queue.push({ body: body, key: uuid() });
+      if (pending) {
+        pending.hidden = true;
+      }
+      if (!body.trim()) {
+        if (files.length) {
+          showError(t.filesNeedText);
+          area.focus();
+        }
+        return;
+      }
+      queue.push({ body: body, key: uuid(), files: files });
       area.value = "";
+      clearAttached();
       pump();
     }
 

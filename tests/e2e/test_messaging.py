@@ -25,6 +25,7 @@ from messaging import selectors, services
 from messaging.models import Message
 from tests.e2e.browser import HOME_URL, TIMEOUT_MS, accessibility_violations, sign_in
 from tests.factories import PASSWORD, GroupFactory, MembershipFactory, OrganisationFactory
+from tests.files.conftest import png_bytes
 from tests.servers import daphnes
 
 pytestmark = [
@@ -38,8 +39,14 @@ LIVE_MS = 15_000  # socket reconnection after the network returns has a back-off
 
 
 @pytest.fixture(scope="module")
-def asgi_url(django_db_setup) -> Iterator[str]:
-    with daphnes(1) as ports:
+def asgi_url(django_db_setup, tmp_path_factory) -> Iterator[str]:
+    # Files uploaded through the server go to folders of this test run, not to var/.
+    folders = tmp_path_factory.mktemp("daphne-files")
+    env = {
+        "FILES_ROOT": str(folders / "files"),
+        "FILES_STAGING_DIR": str(folders / "uploads"),
+    }
+    with daphnes(1, **env) as ports:
         yield f"http://127.0.0.1:{ports[0]}"
 
 
@@ -272,3 +279,54 @@ def test_an_author_edits_and_deletes_a_message_and_the_other_side_sees_it_live(
     expect(thread_messages(agnes, "Message supprimé")).to_have_count(1)
     # Fatou's own view never offers to change Agnès's messages.
     expect(fatou.get_by_role("button", name="Modifier ce message")).to_have_count(0)
+
+
+def test_a_file_attached_in_the_composer_arrives_live_with_the_message(
+    open_tab, staff, garage, tmp_path
+):
+    founder = garage["founder"]
+    conversation = services.start_direct(actor=staff, person=founder)
+    agnes, fatou = open_tab(), open_tab()
+    login(agnes, staff)
+    login(fatou, founder)
+    url = f"/messages/{conversation.pk}/"
+    agnes.goto(url)
+    fatou.goto(url)
+    plan = tmp_path / "plan-du-stand.png"
+    plan.write_bytes(png_bytes())
+
+    # Agnès chooses a file: it is uploaded at once and listed, with a way to remove it.
+    agnes.get_by_text("Joindre des fichiers", exact=True).click()
+    chooser = agnes.get_by_label("Choisir des fichiers")
+    chooser.set_input_files(str(plan))
+    attached = agnes.get_by_role("list", name="Fichiers joints au message")
+    expect(attached.get_by_role("listitem")).to_have_count(1)
+    expect(attached).to_contain_text("plan-du-stand.png")
+    accessible(agnes)
+    attached.get_by_role("button", name="Retirer plan-du-stand.png").click()
+    expect(attached).to_be_hidden()
+    expect(chooser).to_be_focused()
+    hidden_ids = agnes.locator('[data-composer] input[type="hidden"][name="attachments"]')
+    expect(hidden_ids).to_have_count(0)
+
+    # She chooses it again, and sends it with a message.
+    chooser.set_input_files(str(plan))
+    expect(attached.get_by_role("listitem")).to_have_count(1)
+    composer = agnes.get_by_label("Votre message")
+    composer.fill("Voici le plan du stand")
+    composer.press("Enter")
+    mine = thread_messages(agnes, "Voici le plan du stand")
+    expect(mine.get_by_role("link", name="plan-du-stand.png")).to_be_visible()
+    expect(attached).to_be_hidden()
+    expect(hidden_ids).to_have_count(0)
+
+    # Fatou sees the message and its file without reloading, and may open it.
+    theirs = thread_messages(fatou, "Voici le plan du stand")
+    link = theirs.get_by_role("link", name="plan-du-stand.png")
+    expect(link).to_be_visible()
+    accessible(fatou)
+    link.click()
+    expect(fatou).to_have_url(re.compile(r"/fichiers/\d+/$"))
+    expect(fatou.get_by_role("heading", level=1)).to_contain_text("plan-du-stand.png")
+    message = Message.objects.get(body="Voici le plan du stand")
+    assert [f.name for f in message.attachments.all()] == ["plan-du-stand.png"]

@@ -13,9 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from files import services as file_services
 from messaging import selectors, services
 from messaging.models import Conversation, Message
 from tests.factories import GroupFactory
+from tests.files.conftest import png_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +42,7 @@ def text(response) -> str:
 def say(author, conversation, body: str) -> Message:
     return services.send_message(
         author=author, conversation=conversation, body=body, client_key=uuid.uuid4()
-    )
+    )[0]
 
 
 @pytest.fixture
@@ -274,3 +276,52 @@ def test_files_sent_with_a_message_are_linked_in_the_thread(direct, agnes, elect
     html = client_for(elected).get(f"/messages/{direct.pk}/").content.decode()
     assert f'<a href="/fichiers/{plan.pk}/">plan.png</a>' in html
     assert client_for(elected).get(f"/fichiers/{plan.pk}/telecharger/").status_code == 200
+
+
+def test_without_javascript_a_message_carries_files_chosen_among_ones_own(
+    direct, agnes, elected, make_user, client_for
+):
+    plan = file_services.create_file(owner=elected, incoming=upload("plan.png", png_bytes()))
+    client = client_for(elected)
+    composer = client.get(f"/messages/{direct.pk}/").content.decode()
+    assert re.search(rf'<option value="{plan.pk}">\s*plan.png\s*</option>', composer)
+    assert "Joindre de vos fichiers" in composer
+    form = {"body": "Le plan, comme promis.", "client_key": str(uuid.uuid4())}
+    response = send(client, f"/messages/{direct.pk}/envoyer/", {**form, "attachments": plan.pk})
+    assert response.status_code == 302
+    message = Message.objects.get(conversation=direct, author=elected)
+    assert list(message.attachments.all()) == [plan]
+    # The other participant sees it with the message and may open it; nobody else may.
+    other = client_for(agnes)
+    assert f'href="/fichiers/{plan.pk}/"' in other.get(f"/messages/{direct.pk}/").content.decode()
+    assert other.get(f"/fichiers/{plan.pk}/").status_code == 200
+    assert other.get(f"/fichiers/{plan.pk}/telecharger/").status_code == 200
+    third = client_for(make_user(User.Kind.STAFF))
+    assert third.get(f"/fichiers/{plan.pk}/").status_code == 404
+    assert third.get(f"/fichiers/{plan.pk}/telecharger/").status_code == 404
+
+
+def test_a_file_that_is_not_ones_own_refuses_the_message_in_french(
+    direct, agnes, elected, client_for
+):
+    theirs = file_services.create_file(owner=agnes, incoming=upload("a.png", png_bytes()))
+    mine = file_services.create_file(owner=elected, incoming=upload("b.png", png_bytes()))
+    client = client_for(elected)
+    before = Message.objects.count()
+    refused = send(
+        client,
+        f"/messages/{direct.pk}/envoyer/",
+        {"body": "Voici", "client_key": str(uuid.uuid4()), "attachments": [mine.pk, theirs.pk]},
+    )
+    assert refused.status_code == 400
+    assert "vous ne pouvez joindre que vos propres fichiers" in text(refused)
+    assert 'aria-invalid="true"' in refused.content.decode()
+    malformed = send(
+        client,
+        f"/messages/{direct.pk}/envoyer/",
+        {"body": "Voici", "client_key": str(uuid.uuid4()), "attachments": "x1"},
+    )
+    assert malformed.status_code == 400
+    assert "Un fichier joint n’est pas valide" in text(malformed)
+    assert Message.objects.count() == before
+    assert not mine.shares.exists()

@@ -24,7 +24,7 @@ def _from_a_thread(function) -> None:
     def target() -> None:
         try:
             function()
-        except BaseException as error:  # noqa: BLE001 - re-raised in the test
+        except BaseException as error:
             errors.append(error)
 
     thread = threading.Thread(target=target)

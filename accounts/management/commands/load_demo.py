@@ -6,6 +6,8 @@ from django.db import transaction
 from accounts.demo import DEMO_PASSWORD, load_demo
 from accounts.models import User
 from files import demo as files_demo
+from meetings import demo as meetings_demo
+from messaging import demo as messaging_demo
 from social import demo as social_demo
 
 
@@ -17,6 +19,8 @@ class Command(BaseCommand):
             by_kind = load_demo()
             social = social_demo.load_demo()
             files = files_demo.load_demo()
+            conversations = messaging_demo.load_demo()
+            meetings = meetings_demo.load_demo()
         labels = dict(User.Kind.choices)
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for kind, emails in by_kind.items():
@@ -38,4 +42,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo files: {files.files} ({files.created} new), {files.versions} versions, "
             "previews computed."
+        )
+        self.stdout.write(
+            f"Demo conversations: {conversations.conversations}, {conversations.messages} "
+            f"messages ({conversations.created} new), some unread for agent1 and startup1."
+        )
+        self.stdout.write(
+            f"Demo meetings: {meetings.meetings} ({meetings.created} new) in the Royeux group, "
+            f"{meetings.items} agenda items, {meetings.opinions} positions, "
+            f"{meetings.decisions} decisions (one overdue)."
         )
