@@ -1,7 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets at /ws/ through Channels."""
 
 import os
-import sys
 
 import django
 
@@ -10,11 +9,7 @@ django.setup(set_prefix=False)
 
 from config.http_threads import ReusedThreadsASGIHandler  # noqa: E402
 
-django_asgi_app = (
-    ReusedThreadsASGIHandler()
-    if os.environ.get("REUSE", "1") == "1"
-    else __import__("django.core.asgi").core.asgi.ASGIHandler()
-)
+django_asgi_app = ReusedThreadsASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -24,8 +19,6 @@ from config.limits import RequestBodyLimit, without_twisted_form_parsing  # noqa
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 without_twisted_form_parsing()
-if os.environ.get("GIL_SWITCH"):
-    sys.setswitchinterval(float(os.environ["GIL_SWITCH"]))
 
 application = ProtocolTypeRouter(
     {

@@ -56,10 +56,8 @@ def excerpt(body: str, *, limit: int = QUOTE_LENGTH) -> str:
 
 
 def compute_brief(*, consultation: Consultation, today: date | None = None) -> Brief:
-    """The brief of a consultation, from its published contributions (2 queries).
-
-    Callers check `policy.can_view_brief` first.
-    """
+    """The brief of a consultation from its published contributions (2 queries; check
+    `policy.can_view_brief` first)."""
     today = today or timezone.localdate()
     handled_at = (
         StatusChange.objects.filter(contribution=OuterRef("pk"), to_status__in=HANDLED)

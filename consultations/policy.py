@@ -146,15 +146,20 @@ def can_view_contribution(user: AnyUser, contribution: Contribution) -> bool:
     return kind == User.Kind.ELECTED or can_view_consultation(user, contribution.consultation)
 
 
+def can_participate(user: AnyUser) -> bool:
+    """Who takes part (contributes, supports, comments): active citizens and staff."""
+    return _kind(user) in (User.Kind.CITIZEN, User.Kind.STAFF)
+
+
 def can_contribute(user: AnyUser, consultation: Consultation) -> bool:
     """Citizens and staff, while the consultation is open."""
-    return _kind(user) in (User.Kind.CITIZEN, User.Kind.STAFF) and consultation.is_open
+    return can_participate(user) and consultation.is_open
 
 
 def can_support(user: AnyUser, contribution: Contribution) -> bool:
     """Citizens and staff, on a published contribution of an open consultation, not their own."""
     return (
-        _kind(user) in (User.Kind.CITIZEN, User.Kind.STAFF)
+        can_participate(user)
         and contribution.is_published
         and contribution.author_id != user.pk
         and contribution.consultation.is_open
@@ -165,7 +170,7 @@ def can_support(user: AnyUser, contribution: Contribution) -> bool:
 def can_comment(user: AnyUser, contribution: Contribution) -> bool:
     """Citizens and staff, on a published contribution of an open consultation."""
     return (
-        _kind(user) in (User.Kind.CITIZEN, User.Kind.STAFF)
+        can_participate(user)
         and contribution.is_published
         and contribution.consultation.is_open
         and can_view_contribution(user, contribution)

@@ -1,11 +1,23 @@
 """Reads on consultations, already filtered by the policy and loaded in constant queries."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 
 from consultations import policy
 from consultations.models import (
+    AnswerTemplate,
     Consultation,
     ConsultationComment,
     Contribution,
@@ -24,8 +36,14 @@ SORTS = {
     "supports": ("-support_count", "-created_at", "-id"),
     "recent": ("-created_at", "-id"),
     "category": ("category__position", "-created_at", "-id"),
-    "status": ("status", "-created_at", "-id"),
+    "status": ("status_rank", "-created_at", "-id"),
 }
+# Statuses in the order of the workflow (questions and ideas, without one, last).
+_STATUS_RANK = Case(
+    *(When(status=s, then=Value(i)) for i, s in enumerate(Contribution.Status.values)),
+    default=Value(len(Contribution.Status.values)),
+    output_field=IntegerField(),
+)
 TRIAGE_SORTS = {
     "age": ("created_at", "id"),
     "supports": ("-support_count", "created_at", "id"),
@@ -91,9 +109,17 @@ def consultations_for(user: AnyUser) -> QuerySet[Consultation]:
 
 
 def _with_public_details(qs: QuerySet[Contribution], user: AnyUser) -> QuerySet[Contribution]:
-    qs = qs.select_related("category", "author", "service", "consultation").prefetch_related(
-        Prefetch("answers", queryset=OfficialAnswer.objects.order_by("created_at", "id")),
-        "photos",
+    qs = (
+        qs.select_related("category", "author", "service", "consultation")
+        .prefetch_related(
+            Prefetch("answers", queryset=OfficialAnswer.objects.order_by("created_at", "id")),
+            "photos",
+        )
+        .annotate(
+            comment_count=Count(
+                "comments", filter=Q(comments__moderation_state=ModerationState.PUBLISHED)
+            )
+        )
     )
     if user.is_authenticated:
         qs = qs.annotate(
@@ -119,7 +145,8 @@ def contributions_for(
         qs = qs.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
-    return _with_public_details(qs, user).order_by(*SORTS.get(sort, SORTS["supports"]))
+    qs = _with_public_details(qs, user).annotate(status_rank=_STATUS_RANK)
+    return qs.order_by(*SORTS.get(sort, SORTS["supports"]))
 
 
 def comments_for(user: AnyUser, *, contribution: Contribution) -> QuerySet[ConsultationComment]:
@@ -225,4 +252,18 @@ def moderation_log(user: AnyUser, *, consultation: Consultation) -> QuerySet[Mod
         )
         .select_related("moderator", "contribution", "comment")
         .order_by("-created_at", "-id")
+    )
+
+
+def answer_templates_for(user: AnyUser, *, contribution: Contribution) -> QuerySet[AnswerTemplate]:
+    """Templates of the consultation's services, the routed service's first (staff only)."""
+    if not policy.can_triage(user, contribution):
+        return AnswerTemplate.objects.none()
+    service_ids = contribution.consultation.services.values("pk")
+    routed = contribution.service_id or 0
+    return (
+        AnswerTemplate.objects.filter(service__in=service_ids)
+        .select_related("service")
+        .annotate(routed=Q(service_id=routed))
+        .order_by("-routed", "service__name", "title")
     )

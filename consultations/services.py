@@ -131,10 +131,13 @@ def _initial_state(consultation: Consultation, *texts: str) -> str:
     return ModerationState.PUBLISHED
 
 
-def _check_rate(*, user: User, model, per_hour: int, message: str) -> None:
-    """Citizens only; counted in the database, so every server process agrees."""
+def _check_rate(*, user: User, model, per_hour: int, message: str, lock: bool = True) -> None:
+    """Citizens only; counted in the database, so every server process agrees. Call inside
+    the write's transaction: the user's row is locked so two parallel requests count in turn."""
     if not user.is_citizen or per_hour <= 0:
         return
+    if lock:
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
     since = timezone.now() - timedelta(hours=1)
     recent = list(
         model.objects.filter(author=user, created_at__gt=since)
@@ -160,26 +163,18 @@ def _unique_slug(title: str) -> str:
     return slug
 
 
-@transaction.atomic
-def create_consultation(
+def _clean_consultation(
     *,
-    actor: User,
     title: str,
     neighbourhoods: str,
     opens_at: datetime,
     closes_at: datetime,
-    theme: str = "",
-    description: str = "",
-    visit_date: date | None = None,
-    moderation: str = Consultation.Moderation.A_POSTERIORI,
-    officials: Sequence[User] = (),
-    moderators: Sequence[User] = (),
-    services: Sequence[Service] = (),
-    categories: Sequence[str] | None = None,
-) -> Consultation:
-    """Create a consultation space with its categories (the defaults unless given)."""
-    if not policy.can_manage_consultations(actor):
-        raise PermissionDenied
+    theme: str,
+    description: str,
+    moderation: str,
+    officials: Sequence[User],
+    moderators: Sequence[User],
+) -> dict:
     title = _clean_line(title, field="title", limit=TITLE_MAX_LENGTH, label=_("Le titre"))
     neighbourhoods = _clean_line(
         neighbourhoods, field="neighbourhoods", limit=300, label=_("Le quartier")
@@ -200,26 +195,99 @@ def create_consultation(
         raise ValidationError({"officials": _("Les élus de la visite doivent être des élus.")})
     if any(not (m.is_active and m.kind == User.Kind.STAFF) for m in moderators):
         raise ValidationError({"moderators": _("Les modérateurs sont des agents de l'agence.")})
+    return {
+        "title": title,
+        "neighbourhoods": neighbourhoods,
+        "theme": theme,
+        "description": description,
+        "description_html": markup.render(description),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "moderation": moderation,
+    }
+
+
+@transaction.atomic
+def create_consultation(
+    *,
+    actor: User,
+    title: str,
+    neighbourhoods: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    theme: str = "",
+    description: str = "",
+    visit_date: date | None = None,
+    moderation: str = Consultation.Moderation.A_POSTERIORI,
+    officials: Sequence[User] = (),
+    moderators: Sequence[User] = (),
+    services: Sequence[Service] = (),
+    categories: Sequence[str] | None = None,
+) -> Consultation:
+    """Create a consultation space with its categories (the defaults unless given)."""
+    if not policy.can_manage_consultations(actor):
+        raise PermissionDenied
+    fields = _clean_consultation(
+        title=title,
+        neighbourhoods=neighbourhoods,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        theme=theme,
+        description=description,
+        moderation=moderation,
+        officials=officials,
+        moderators=moderators,
+    )
     names = list(dict.fromkeys(" ".join(c.split())[:60] for c in categories or DEFAULT_CATEGORIES))
     names = [n for n in names if n]
     if not names:
         raise ValidationError({"categories": _("Indiquez au moins une catégorie.")})
     consultation = Consultation.objects.create(
-        title=title,
-        slug=_unique_slug(title),
-        neighbourhoods=neighbourhoods,
-        theme=theme,
-        description=description,
-        description_html=markup.render(description),
-        visit_date=visit_date,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        moderation=moderation,
-        created_by=actor,
+        **fields, slug=_unique_slug(fields["title"]), visit_date=visit_date, created_by=actor
     )
     Category.objects.bulk_create(
         Category(consultation=consultation, name=name, position=i) for i, name in enumerate(names)
     )
+    consultation.officials.set(officials)
+    consultation.moderators.set(moderators)
+    consultation.services.set(services)
+    return consultation
+
+
+@transaction.atomic
+def update_consultation(
+    *,
+    actor: User,
+    consultation: Consultation,
+    title: str,
+    neighbourhoods: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    theme: str = "",
+    description: str = "",
+    visit_date: date | None = None,
+    moderation: str = Consultation.Moderation.A_POSTERIORI,
+    officials: Sequence[User] = (),
+    moderators: Sequence[User] = (),
+    services: Sequence[Service] = (),
+) -> Consultation:
+    """Replace a consultation's settings (its slug and categories stay)."""
+    if not policy.can_manage_consultations(actor):
+        raise PermissionDenied
+    fields = _clean_consultation(
+        title=title,
+        neighbourhoods=neighbourhoods,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        theme=theme,
+        description=description,
+        moderation=moderation,
+        officials=officials,
+        moderators=moderators,
+    )
+    for name, value in {**fields, "visit_date": visit_date}.items():
+        setattr(consultation, name, value)
+    consultation.save()
     consultation.officials.set(officials)
     consultation.moderators.set(moderators)
     consultation.services.set(services)
@@ -339,12 +407,16 @@ def _drop_blobs(keys: list[str]) -> None:
         storages["files"].delete(key)
 
 
-def _category(consultation: Consultation, category: Category | int | None) -> Category:
-    category_id = category.pk if isinstance(category, Category) else category
+def _category(consultation: Consultation, category: Category | int | str | None) -> Category:
+    raw = category.pk if isinstance(category, Category) else category
+    try:
+        category_id = int(str(raw).strip())
+    except (TypeError, ValueError):
+        category_id = None
     found = (
-        Category.objects.filter(consultation=consultation, pk=category_id).first()
-        if isinstance(category_id, int)
-        else None
+        None
+        if category_id is None or abs(category_id) > 2**62
+        else Category.objects.filter(consultation=consultation, pk=category_id).first()
     )
     if found is None:
         raise ValidationError({"category": _("Catégorie inconnue pour cette consultation.")})
@@ -358,14 +430,14 @@ def create_contribution(
     kind: str,
     title: str,
     body: str,
-    category: Category | int,
+    category: Category | int | str,
     place: str = "",
     latitude: Decimal | float | str | None = None,
     longitude: Decimal | float | str | None = None,
     photos: Sequence = (),
 ) -> Contribution:
     """A citizen's (or staff's) contribution; pending in a priori mode or with forbidden words."""
-    if not policy.can_view_consultation(author, consultation):
+    if not (policy.can_view_consultation(author, consultation) and policy.can_participate(author)):
         raise PermissionDenied
     if not policy.can_contribute(author, consultation):
         raise ValidationError(_("Cette consultation n'est pas ouverte aux contributions."))
@@ -385,19 +457,21 @@ def create_contribution(
     found = _category(consultation, category)
     if len(photos) > MAX_PHOTOS:
         raise ValidationError({"photos": _("%(max)s photos au plus.") % {"max": MAX_PHOTOS}})
-    _check_rate(
-        user=author,
-        model=Contribution,
-        per_hour=settings.CONSULTATION_CONTRIBUTIONS_PER_HOUR,
-        message=_(
+    rate = {
+        "user": author,
+        "model": Contribution,
+        "per_hour": settings.CONSULTATION_CONTRIBUTIONS_PER_HOUR,
+        "message": _(
             "Vous avez déjà envoyé %(limit)s contributions en une heure : vous pourrez en "
             "envoyer une nouvelle à partir de %(time)s."
         ),
-    )
+    }
+    _check_rate(**rate, lock=False)  # refuse before decoding any photo
     prepared = [_prepare_photo(upload) for upload in photos]
     written: list[str] = []
     try:
         with transaction.atomic():
+            _check_rate(**rate)
             contribution = Contribution.objects.create(
                 consultation=consultation,
                 author=author,
@@ -832,11 +906,12 @@ def discuss_internally(*, actor: User, contribution: Contribution, group: Group)
 
 @transaction.atomic
 def forget_citizen(*, user: User) -> None:
-    """Before deleting a citizen: contributions and comments stay as « un habitant »; their
-    supports are withdrawn (counters follow); their reports lose the reporter."""
+    """Pseudonymise a citizen's consultation data before their account is deleted."""
+    # Contributions and comments stay, signed « un habitant »; reports lose their reporter.
+    # Support rows (who supported what) go, but the counters keep them: what residents said
+    # does not shrink when one of them leaves. A bare `user.delete()` gives the same result
+    # through the foreign keys (SET_NULL, CASCADE); this makes the step explicit and testable.
     Contribution.objects.filter(author=user).update(author=None)
     ConsultationComment.objects.filter(author=user).update(author=None)
     Report.objects.filter(reporter=user).update(reporter=None)
-    supported = list(Support.objects.filter(user=user).values_list("contribution_id", flat=True))
     Support.objects.filter(user=user).delete()
-    Contribution.objects.filter(pk__in=supported).update(support_count=F("support_count") - 1)

@@ -42,10 +42,15 @@ def contains_forbidden(text: str, words: Iterable[str]) -> bool:
     return False
 
 
-# "12", "12bis", "12 ter", "3-5", "n°4": house numbers, dropped from places in public data.
+# House numbers: "12", "12bis", "12 ter", "3-5", "n°4", before a street name ("12 rue…",
+# "angle du 3 bd…") or at the start. Other numbers stay: "place du 8 Mai 1945".
+_STREET_TYPES = (
+    r"rue|avenue|av\.?|boulevard|bd|place|pl\.?|all[ée]e|chemin|impasse|quai|cours|route|"
+    r"square|passage|chauss[ée]e|voie|sentier|esplanade|parvis|rond-point|cit[ée]|r[ée]sidence"
+)
+_HOUSE_NUMBER = r"(?:n°\s*)?\d+(?:\s*[-/]\s*\d+)?(?:\s*(?:bis|ter|quater|[a-d])(?!\w))?\s*,?\s*"
 _NUMBER_RE = re.compile(
-    r"(?<!\w)(?:n°\s*)?\d+(?:\s*[-/]\s*\d+)?(?:\s*(?:bis|ter|quater|[a-d])(?!\w))?,?",
-    re.IGNORECASE,
+    rf"^\s*{_HOUSE_NUMBER}|(?<!\w){_HOUSE_NUMBER}(?=(?:{_STREET_TYPES})(?!\w))", re.IGNORECASE
 )
 
 
@@ -69,9 +74,8 @@ _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 
 
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
-    """Replace {titre}-style placeholders; anything else (unknown names, {0}, {a.b}) is kept.
-
-    Only bare names are substituted, so a template can never reach attributes or indexes.
-    """
+    """Replace {titre}-style placeholders; anything else ({inconnu}, {0}, {a.b}) stays as is."""
+    # Not str.format_map: "{titre.__class__}" would reach attributes and a stray "{" would
+    # raise. Only bare lower-case names are substituted here.
     known = _KeepUnknown(values)
     return _PLACEHOLDER_RE.sub(lambda m: str(known[m.group(1)]), text)

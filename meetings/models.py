@@ -21,7 +21,7 @@ class Meeting(models.Model):
     class Status(models.TextChoices):
         PREPARATION = "preparation", _("En préparation")
         HELD = "held", _("Tenue")
-        CLOSED = "closed", _("Close")
+        CLOSED = "closed", _("Clôturée")
 
     group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="meetings")
     title = models.CharField(_("titre"), max_length=TITLE_MAX_LENGTH)

@@ -83,9 +83,11 @@
     if (!data) {
       return;
     }
-    item(data.item);
     fragment("preparation", "#preparation");
+    // The author's own item was already re-rendered by the response to their form: refreshing
+    // it again would drop its confirmation and the keyboard focus.
     if (!own(data)) {
+      item(data.item);
       announce(root.dataset.textOpinion);
     }
   });
@@ -105,9 +107,7 @@
       return;
     }
     fragment("preparation", "#preparation");
-    if (own(data)) {
-      fragment("me", "#ma-preparation");
-    } else if (document.getElementById("preparation")) {
+    if (!own(data) && document.getElementById("preparation")) {
       announce(root.dataset.textReady);
     }
   });

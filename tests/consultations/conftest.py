@@ -72,6 +72,7 @@ class World:
     note: object = None
     answer: object = None
     report: object = None
+    comments: dict = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -133,6 +134,18 @@ def world(make_user, make_consultation) -> World:
     )
     w.report = services.report_contribution(
         reporter=u["other_citizen"], contribution=c["published"], reason="Doublon"
+    )
+    # Comments: one approved (a priori mode), one still pending.
+    w.comments = {
+        "published": services.add_comment(
+            author=u["author"], contribution=c["others"], body="Je confirme."
+        ),
+        "pending": services.add_comment(
+            author=u["other_citizen"], contribution=c["others"], body="En attente."
+        ),
+    }
+    services.moderate_comment(
+        moderator=u["moderator"], comment=w.comments["published"], action="approve"
     )
     for key, contribution in c.items():
         c[key] = Contribution.objects.select_related("consultation").get(pk=contribution.pk)

@@ -262,3 +262,93 @@ def test_a_contribution_becomes_a_post_in_an_internal_group(
     assert resident.display_name not in post.body
     with pytest.raises(ValidationError, match="déjà discutée"):
         services.discuss_internally(actor=agent, contribution=request_, group=internal)
+
+
+def test_staff_see_the_templates_of_the_consultation_services_routed_first(
+    agent, request_, resident, consultation, voirie
+):
+    parcs = services.create_service(actor=agent, name="Service parcs")
+    consultation.services.add(parcs)
+    services.create_answer_template(actor=agent, service=parcs, title="Parcs", body="x")
+    services.create_answer_template(actor=agent, service=voirie, title="Voirie", body="y")
+    outside = services.create_service(actor=agent, name="Service hors consultation")
+    services.create_answer_template(actor=agent, service=outside, title="Hors", body="z")
+    services.route_contribution(actor=agent, contribution=request_, service=voirie)
+    titles = [t.title for t in selectors.answer_templates_for(agent, contribution=request_)]
+    assert titles == ["Voirie", "Parcs"]
+    assert not selectors.answer_templates_for(resident, contribution=request_).exists()
+    with pytest.raises(PermissionDenied):
+        services.create_answer_template(actor=resident, service=voirie, title="t", body="b")
+
+
+def test_staff_update_a_consultation_with_the_same_rules_as_creation(
+    agent, consultation, resident, elected
+):
+    services.update_consultation(
+        actor=agent,
+        consultation=consultation,
+        title="Visite du quartier Europe — 19 décembre",
+        neighbourhoods="Europe",
+        opens_at=consultation.opens_at,
+        closes_at=consultation.closes_at,
+        officials=[elected],
+        moderation="a_priori",
+    )
+    consultation.refresh_from_db()
+    assert consultation.title.endswith("19 décembre")
+    assert consultation.slug == "visite-du-quartier-europe-12-decembre"  # links keep working
+    assert list(consultation.officials.all()) == [elected]
+    assert consultation.categories.count() == 8
+    with pytest.raises(PermissionDenied):
+        services.update_consultation(
+            actor=resident,
+            consultation=consultation,
+            title="x",
+            neighbourhoods="x",
+            opens_at=consultation.opens_at,
+            closes_at=consultation.closes_at,
+        )
+
+
+def test_a_forgotten_author_is_told_nothing(
+    agent, request_, resident, published, django_capture_on_commit_callbacks
+):
+    services.forget_citizen(user=resident)
+    request_.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_status(actor=agent, contribution=request_, status="en_cours")
+        services.answer_contribution(author=agent, contribution=request_, text="Vu.")
+    assert published == []
+    assert mail.outbox == []
+
+
+def test_a_rejection_reason_reaches_the_author(agent, request_, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_status(
+            actor=agent, contribution=request_, status="rejete", reason="Voie privée"
+        )
+    (message,) = mail.outbox
+    assert message.subject == "[Maillage] Votre demande « Lampadaire en panne » : Rejeté"
+    assert "Motif : Voie privée" in message.body
+
+
+def test_contributions_sort_by_support_date_category_and_workflow_status(
+    agent, consultation, resident, make_user
+):
+    cat = {c.name: c.pk for c in consultation.categories.all()}
+    done = contribute(resident, consultation, title="Traitée", category=cat["voirie"])
+    contribute(resident, consultation, title="Reçue", category=cat["autre"])
+    idea = contribute(resident, consultation, kind="idee", title="Idée", category=cat["propreté"])
+    services.change_status(actor=agent, contribution=done, status="en_cours")
+    services.support(actor=make_user(User.Kind.CITIZEN), contribution=idea)
+
+    def titles(**kw):
+        rows = selectors.contributions_for(resident, consultation=consultation, **kw)
+        return [c.title for c in rows]
+
+    assert titles(sort="supports") == ["Idée", "Reçue", "Traitée"]
+    assert titles(sort="recent") == ["Idée", "Reçue", "Traitée"]
+    assert titles(sort="category") == ["Traitée", "Idée", "Reçue"]
+    assert titles(sort="status") == ["Reçue", "Traitée", "Idée"]
+    assert titles(status="en_cours") == ["Traitée"]
+    assert titles(category=cat["autre"]) == ["Reçue"]

@@ -191,3 +191,34 @@ def test_a_hidden_contribution_shows_its_public_reason_to_its_author(world):
     assert hidden.moderation_state == "hidden"
     assert hidden.hidden_reason == "propos injurieux"
     assert Contribution.objects.filter(pk=hidden.pk, author=world.users["author"]).exists()
+
+
+COMMENTS = {
+    "anonymous": {"published"},
+    "author": {"published"},
+    "other_citizen": {"published", "pending"},
+    "deactivated": {"published"},
+    "moderator": {"published", "pending"},
+    "staff": {"published", "pending"},
+    "elected": {"published"},
+    "external": set(),
+}
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_each_kind_of_user_reads_exactly_its_comments(world, who):
+    user = world.users[who]
+    others = world.contributions["others"]
+    by_pk = {c.pk: name for name, c in world.comments.items()}
+    listed = {by_pk[c.pk] for c in selectors.comments_for(user, contribution=others)}
+    assert listed == COMMENTS[who]
+    for name, comment in world.comments.items():
+        assert policy.can_view_comment(user, comment) is (name in COMMENTS[who])
+        if name in COMMENTS[who]:
+            assert selectors.get_comment_for(user, comment.pk) == comment
+        else:
+            with pytest.raises(Http404):
+                selectors.get_comment_for(user, comment.pk)
+    if "others" in CONTRIBUTIONS[who]:
+        row = selectors.contributions_for(user, consultation=others.consultation).get(pk=others.pk)
+        assert row.comment_count == 1  # published comments only

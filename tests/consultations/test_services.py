@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.utils import timezone
 from PIL import Image
 
@@ -23,6 +25,7 @@ from consultations.models import (
     Report,
     Support,
 )
+from consultations.text import generalise_place
 from tests.consultations.conftest import contribute, shift_to
 
 pytestmark = pytest.mark.django_db
@@ -160,7 +163,7 @@ def test_contributing_needs_an_open_consultation_and_a_citizen_or_staff_account(
     refused, consultation, resident, elected, external
 ):
     refused(PermissionDenied, lambda: contribute(external, consultation))
-    refused(ValidationError, lambda: contribute(elected, consultation), match="pas ouverte")
+    refused(PermissionDenied, lambda: contribute(elected, consultation))
     shift_to(consultation, "closed")
     refused(ValidationError, lambda: contribute(resident, consultation), match="pas ouverte")
 
@@ -512,3 +515,56 @@ def test_the_public_report_is_published_by_staff(consultation, agent, resident):
     consultation.refresh_from_db()
     assert consultation.report_published_at is not None
     assert "<script>" not in consultation.report_html
+
+
+@pytest.mark.parametrize(
+    ("place", "public"),
+    [
+        ("12 bis rue Victor Hugo", "rue Victor Hugo"),
+        ("3-5, avenue de la Gare", "avenue de la Gare"),
+        ("n°4 impasse des Lilas", "impasse des Lilas"),
+        ("angle du 3 bd Carnot", "angle du bd Carnot"),
+        ("Place du 8 Mai 1945", "Place du 8 Mai 1945"),
+        ("12", ""),
+    ],
+)
+def test_places_lose_their_house_numbers_in_public_data(place, public):
+    assert generalise_place(place) == public
+
+
+def test_a_photo_is_seen_only_by_those_who_read_its_contribution(
+    make_consultation, agent, resident, neighbour
+):
+    consultation = make_consultation(agent, moderation="a_priori", moderators=[agent])
+    upload = SimpleUploadedFile("p.jpg", jpeg_with_gps())
+    photo = contribute(resident, consultation, photos=[upload]).photos.get()
+    assert selectors.get_photo_for(resident, photo.pk) == photo
+    assert selectors.get_photo_for(agent, photo.pk) == photo
+    for outsider in (neighbour, AnonymousUser()):
+        with pytest.raises(Http404):
+            selectors.get_photo_for(outsider, photo.pk)
+    services.moderate_contribution(
+        moderator=agent, contribution=photo.contribution, action="approve"
+    )
+    assert selectors.get_photo_for(AnonymousUser(), photo.pk) == photo
+
+
+def test_moderators_dismiss_reports_that_need_no_decision(
+    refused, consultation, agent, resident, neighbour, staff
+):
+    contribution = contribute(resident, consultation)
+    report = services.report_contribution(
+        reporter=neighbour, contribution=contribution, reason="Je ne suis pas d'accord"
+    )
+    refused(
+        PermissionDenied,
+        lambda: services.dismiss_reports(moderator=staff, report_ids=[report.pk]),
+    )
+    refused(
+        ValidationError,
+        lambda: services.dismiss_reports(moderator=agent, report_ids=[report.pk, 10**9]),
+        match="inconnu",
+    )
+    assert services.dismiss_reports(moderator=agent, report_ids=[report.pk]) == 1
+    assert not selectors.moderation_queue(agent)["reports"].exists()
+    assert contribution.moderation_state == "published"

@@ -315,10 +315,13 @@ def test_a_participant_marks_ready_and_takes_it_back(world):
     assert api(world.users["manager"]).post(f"/api/v1/meetings/{found.pk}/ready").status_code == 403
 
 
-def test_the_organiser_reminds_those_not_ready_once_an_hour(world):
+def test_the_organiser_reminds_those_not_ready_once_an_hour(
+    world, django_capture_on_commit_callbacks
+):
     found = world.meetings["public"]
     client = api(world.users["owner"])
-    response = client.post(f"/api/v1/meetings/{found.pk}/reminders")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/v1/meetings/{found.pk}/reminders")
     assert response.status_code == 200
     assert {p["handle"] for p in response.json()["reminded"]} == {"marie", "elise"}
     assert len(mail.outbox) == 2
@@ -541,6 +544,40 @@ def test_an_item_thread_holds_questions_and_answers(world):
     assert api(u["external_outsider"]).get(url).status_code == 404
 
 
+def test_an_item_comment_is_edited_and_deleted_with_the_social_routes(world):
+    (item,) = add_items(world, world.meetings["public"], 1)
+    member = api(world.users["staff_member"])
+    url = f"/api/v1/items/{item.pk}/comments"
+    comment = send(member, "post", url, {"body": "Premier jet"}).json()
+    edited = send(member, "patch", f"/api/v1/comments/{comment['id']}", {"body": "Corrigé"})
+    assert edited.status_code == 200, edited.content
+    assert (edited.json()["body"], edited.json()["post_id"]) == ("Corrigé", None)
+    assert member.delete(f"/api/v1/comments/{comment['id']}").status_code == 204
+    (gone,) = member.get(url).json()["items"]
+    assert gone["is_deleted"] is True
+    assert gone["body"] == ""
+
+
+def test_an_item_thread_costs_the_same_at_two_sizes(world, django_assert_max_num_queries):
+    u = world.users
+    (item,) = add_items(world, world.meetings["public"], 1)
+    client = api(u["staff_member"])
+    url = f"/api/v1/items/{item.pk}/comments"
+
+    def fill(n):
+        for i in range(n):
+            author = (u["owner"], u["elected_invited"], u["external_member"])[i % 2]
+            Comment.objects.create(item=item, author=author, body="a", body_html="<p>a</p>")
+
+    fill(2)
+    client.get(url)
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(url).json()["count"] == 2
+    fill(10)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(client.get(url).json()["items"]) == 12
+
+
 def test_a_reply_must_answer_a_comment_of_the_same_thread(world):
     u = world.users
     first, second = add_items(world, world.meetings["public"], 2)
@@ -663,6 +700,17 @@ def test_a_bad_decision_is_refused(world, body, status):
     response = send(api(u["owner"]), "post", f"/api/v1/meetings/{found.pk}/decisions", body)
     assert response.status_code == status, response.content
     assert not Decision.objects.exists()
+
+
+def test_a_meeting_lists_its_decisions(world, register, django_assert_max_num_queries):
+    found = world.meetings["public"]
+    client = api(world.users["elected_invited"])
+    url = f"/api/v1/meetings/{found.pk}/decisions"
+    client.get(url)
+    with django_assert_max_num_queries(12):
+        body = client.get(url).json()
+    assert body["count"] == 3
+    assert {d["text"] for d in body["items"]} == {"En retard", "Fait", "À venir"}
 
 
 def test_only_managers_record_decisions(world):

@@ -503,17 +503,21 @@ def test_api_answers_404_to_those_who_may_not_see(things, viewer):
 
 
 def _pages(things: Things, key: str) -> dict[str, tuple[str, str]]:
-    """path name → (path, what it needs: "meeting" or "positions")."""
+    """path name → (path, the kind of object whose visibility it follows)."""
     prep, closed = things.meetings[key], things.meetings[f"closed_{key}"]
+    file = things.files[key]
     return {
         "meeting": (reverse("meetings:detail", args=[prep.pk]), "meeting"),
-        "closed_meeting": (reverse("meetings:detail", args=[closed.pk]), "meeting"),
+        "closed_meeting": (reverse("meetings:detail", args=[closed.pk]), "closed_meeting"),
         "ics": (reverse("meetings:ics", args=[prep.pk]), "meeting"),
-        "item": (reverse("meetings:item", args=[prep.pk, things.items[key].pk]), "meeting"),
-        "decision": (reverse("meetings:decision", args=[things.decisions[key].pk]), "meeting"),
-        "synthesis": (reverse("meetings:synthesis", args=[prep.pk]), "positions"),
-        "synthesis_pdf": (reverse("meetings:synthesis_pdf", args=[prep.pk]), "positions"),
-        "closed_synthesis": (reverse("meetings:synthesis", args=[closed.pk]), "closed"),
+        "item": (reverse("meetings:item", args=[prep.pk, things.items[key].pk]), "item"),
+        "decision": (reverse("meetings:decision", args=[things.decisions[key].pk]), "decision"),
+        "synthesis": (reverse("meetings:synthesis", args=[prep.pk]), "opinion"),
+        "synthesis_pdf": (reverse("meetings:synthesis_pdf", args=[prep.pk]), "opinion"),
+        "closed_synthesis": (reverse("meetings:synthesis", args=[closed.pk]), "closed_opinion"),
+        "file": (reverse("files:detail", args=[file.pk]), "file"),
+        "file_download": (reverse("files:download", args=[file.pk]), "file"),
+        "minutes": (reverse("social:post", args=[things.minutes[key].pk]), "minutes"),
     }
 
 
@@ -522,9 +526,8 @@ def test_pages_answer_404_to_those_who_may_not_see(things, viewer):
     user = things.users[viewer]
     client = _session(user)
     for key in GROUPS:
-        for name, (path, needs) in _pages(things, key).items():
+        for name, (path, kind) in _pages(things, key).items():
             response = client.get(path)
-            kind = {"meeting": "meeting", "positions": "opinion", "closed": "closed_opinion"}[needs]
             case = (viewer, key, name)
             if viewer == "deactivated":
                 # The session no longer authenticates: the sign-in page.
