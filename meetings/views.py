@@ -487,16 +487,15 @@ def give_opinion(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
             apply_errors(form, error)
         else:
             saved = True
-    text = _("Votre position est enregistrée.") if saved else ""
-    forms = {} if saved else {"opinion": form}
-    if request.htmx:
-        return _render_item(
-            request, meeting, item.pk, item_forms={item.pk: {**forms, "status_message": text}}
-        )
-    if saved:
-        messages.success(request, text)
-        return redirect(_meeting_url(meeting, f"point-{item.pk}"))
-    return _render_page(request, meeting, status=400, item_forms={item.pk: forms})
+    return _item_form_answer(
+        request,
+        meeting,
+        item,
+        form,
+        name="opinion",
+        anchor=f"point-{item.pk}",
+        done=_("Votre position est enregistrée.") if saved else "",
+    )
 
 
 @require_POST
@@ -526,15 +525,30 @@ def comment(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse
                 apply_errors(form, error)
             else:
                 saved = True
-    text = _("Votre commentaire est publié.") if saved else ""
-    forms = {} if saved else {"comment": form}
+    return _item_form_answer(
+        request,
+        meeting,
+        item,
+        form,
+        name="comment",
+        anchor=f"fil-{item.pk}",
+        done=_("Votre commentaire est publié.") if saved else "",
+    )
+
+
+def _item_form_answer(
+    request: HttpRequest, meeting, item, form, *, name: str, anchor: str, done: str
+) -> HttpResponse:
+    """After a form posted on an agenda item: the item again (htmx), or the page; `done` is
+    the confirmation when it was saved, empty when the form goes back with its errors."""
+    forms = {} if done else {name: form}
     if request.htmx:
         return _render_item(
-            request, meeting, item.pk, item_forms={item.pk: {**forms, "status_message": text}}
+            request, meeting, item.pk, item_forms={item.pk: {**forms, "status_message": done}}
         )
-    if saved:
-        messages.success(request, text)
-        return redirect(_meeting_url(meeting, f"fil-{item.pk}"))
+    if done:
+        messages.success(request, done)
+        return redirect(_meeting_url(meeting, anchor))
     return _render_page(request, meeting, status=400, item_forms={item.pk: forms})
 
 
