@@ -198,13 +198,14 @@ def messages(
     "/conversations/{conversation_id}/messages", response={200: MessageOut, 201: MessageOut}
 )
 def send(request: HttpRequest, conversation_id: ConversationId, payload: MessageIn) -> Status:
-    found = _conversation(request, conversation_id)
+    found, people = selectors.get_conversation_with_people(request.auth, conversation_id)
     message, created = services.send_message(
         author=request.auth,
         conversation=found,
         body=payload.body,
         client_key=payload.client_key,
         attachments=file_selectors.attachable_files(request.auth, payload.attachments),
+        people=people,
     )
     return Status(201 if created else 200, message)
 

@@ -55,6 +55,11 @@ def can_view_conversation(user: User, conversation: Conversation) -> bool:
     return active_participations(user).filter(conversation=conversation).exists()
 
 
+def takes_part(user: User, people: list[User]) -> bool:
+    """`can_view_conversation` from the conversation's active participants, already read."""
+    return has_messaging(user) and any(person.pk == user.pk for person in people)
+
+
 def can_send(user: User, conversation: Conversation, people: list[User]) -> bool:
     """A participant writes; in a direct conversation only while both may still write to
     each other (an external member whose shared group ended can read, not write).
@@ -62,7 +67,7 @@ def can_send(user: User, conversation: Conversation, people: list[User]) -> bool
     `people`: the conversation's active participants, read by the caller in the same query
     that gives the message its recipients (the writer must be one of them).
     """
-    if not has_messaging(user) or all(person.pk != user.pk for person in people):
+    if not takes_part(user, people):
         return False
     if conversation.is_direct:
         return all(can_message(user, other) for other in people if other.pk != user.pk)

@@ -49,7 +49,10 @@ class MessageOut(Schema):
 
     @staticmethod
     def resolve_attachments(obj: Message) -> list:
-        return [] if obj.is_deleted else [f for f in obj.attachments.all() if not f.is_deleted]
+        if obj.is_deleted:
+            return []
+        files = getattr(obj, "sent_attachments", None)  # a message just sent (services)
+        return [f for f in (obj.attachments.all() if files is None else files) if not f.is_deleted]
 
 
 class PreviewOut(Schema):

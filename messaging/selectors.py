@@ -40,6 +40,22 @@ def get_conversation_for(viewer: User, conversation_id) -> Conversation:
         raise Http404 from None
 
 
+def get_conversation_with_people(
+    viewer: User, conversation_id: int
+) -> tuple[Conversation, list[User]]:
+    """The conversation and its active participants in one query (what sending needs);
+    404 alike for a conversation that does not exist and for one the viewer is not in."""
+    rows = list(
+        Participant.objects.filter(
+            conversation_id=conversation_id, left_at__isnull=True
+        ).select_related("conversation", "user")
+    )
+    people = [row.user for row in rows]
+    if not rows or not policy.takes_part(viewer, people):
+        raise Http404
+    return rows[0].conversation, people
+
+
 def participation(viewer: User, conversation: Conversation) -> Participant:
     return policy.active_participations(viewer).get(conversation=conversation)
 

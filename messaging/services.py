@@ -192,7 +192,13 @@ def _client_key(raw) -> uuid.UUID:
 
 
 def send_message(
-    *, author: User, conversation: Conversation, body: str, client_key, attachments=()
+    *,
+    author: User,
+    conversation: Conversation,
+    body: str,
+    client_key,
+    attachments=(),
+    people: list[User] | None = None,
 ) -> tuple[Message, bool]:
     """Send once: `(message, True)`, or for a retry with the same `client_key` the first
     message and False.
@@ -200,13 +206,14 @@ def send_message(
     The unique (author, client_key) constraint tells a retry apart, so a first send (nearly
     every send) costs no look-up. `attachments`: the author's own files
     (files.selectors.attachable_files), shared to the conversation with the message, so its
-    participants (and only they) may open them.
+    participants (and only they) may open them. `people`: the conversation's active
+    participants when the caller has just read them (selectors.get_conversation_with_people).
     """
     key = _client_key(client_key)
     body = _clean_body(body)
     try:
         with transaction.atomic():
-            return _send(author, conversation, body, key, list(attachments)), True
+            return _send(author, conversation, body, key, list(attachments), people), True
     except IntegrityError:
         existing = Message.objects.filter(author=author, client_key=key).first()
         if existing is None:
@@ -219,11 +226,17 @@ def send_message(
 
 
 def _send(
-    author: User, conversation: Conversation, body: str, key: uuid.UUID, attachments: list
+    author: User,
+    conversation: Conversation,
+    body: str,
+    key: uuid.UUID,
+    attachments: list,
+    people: list[User] | None,
 ) -> Message:
     # One read gives the policy its facts, the mentions their candidates and the event its
     # recipients.
-    people = _active_people(conversation)
+    if people is None:
+        people = _active_people(conversation)
     if not policy.can_send(author, conversation, people):
         raise PermissionDenied
     html, mentioned = _render(body, people)
@@ -236,6 +249,7 @@ def _send(
         file_services.share_to_conversation(actor=author, file=file, conversation=conversation)
     if attachments:
         message.attachments.add(*attachments)
+    message.sent_attachments = attachments  # the answer to the send needs no read of them
     Conversation.objects.filter(pk=conversation.pk).update(
         last_message=message, last_message_at=message.created_at
     )
