@@ -242,6 +242,27 @@ def test_sending_is_idempotent_201_then_200(staff, elected, direct):
     assert Participant.objects.get(conversation=direct, user=elected).unread_count == 1
 
 
+def test_a_send_costs_the_same_few_queries_in_a_direct_and_a_50_person_conversation(
+    staff, elected, direct, make_user, django_assert_max_num_queries
+):
+    """Token, conversation with its participants, insert, two counter updates, and the
+    transaction: the answer re-reads nothing, whoever and however many the recipients."""
+    client = api(staff)
+    url = f"/api/v1/conversations/{direct.pk}/messages"
+    post(client, url, {"body": "Bonjour", "client_key": str(uuid.uuid4())})  # token marked used
+    with django_assert_max_num_queries(7) as in_direct:
+        response = post(client, url, {"body": "Re", "client_key": str(uuid.uuid4())})
+        assert response.status_code == 201, response.content
+    crowd = services.create_group_conversation(
+        actor=staff, title="Tous", people=[make_user(User.Kind.STAFF) for _ in range(49)]
+    )
+    url = f"/api/v1/conversations/{crowd.pk}/messages"
+    with django_assert_max_num_queries(len(in_direct.captured_queries)):
+        response = post(client, url, {"body": "À tous", "client_key": str(uuid.uuid4())})
+        assert response.status_code == 201, response.content
+    assert Participant.objects.filter(conversation=crowd, unread_count=1).count() == 49
+
+
 @pytest.mark.parametrize(
     "payload",
     [
