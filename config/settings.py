@@ -157,6 +157,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "maillage"),
+            # One connection pool per process, not one per request (see the class).
+            "OPTIONS": {"pool_class": "realtime.connections.SharedConnectionPool"},
         }
     }
     CHANNEL_LAYERS = {
