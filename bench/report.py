@@ -986,14 +986,16 @@ def _ws_meaning(ws, facts: dict) -> list[str]:
                 "necessary with either layer."
             )
     out.append(
-        "- The send request is the path to shorten: each API request runs its sync view in "
-        "its own thread (Django's ASGI handler), opens a PostgreSQL connection "
-        "(`DB_CONN_MAX_AGE=0`: persistent connections do not help under ASGI, where every "
-        "request thread keeps its own; tried at 60 s, PostgreSQL ran out of connections within "
-        "seconds), authenticates the token, throttles through Redis, renders the Markdown, "
-        "runs an INSERT and three UPDATEs, commits, then a Redis INCR per recipient and one "
-        "`group_send` per recipient through `async_to_sync`. The baseline does one PUBLISH. "
-        "Delivery can never be faster than the request that publishes."
+        "- What a send costs now (bench/ws_fanout.py, py-spy on the servers): the request's "
+        "middleware and view run in one go on a reused thread (config/http_threads.py), take "
+        "a pooled PostgreSQL connection, authenticate the token, throttle through Redis (one "
+        "pooled connection per process), read the conversation with its participants, render "
+        "the Markdown, INSERT, UPDATE the two counters and commit — 7 queries whatever the "
+        "recipients — then one pipeline of INCRs (a sequence number per recipient) and one of "
+        "PUBLISHes, from the request "
+        "thread. The event loop of each process only reads Redis and writes frames. The "
+        "baseline does one PUBLISH; on 2 CPUs shared by both servers, PostgreSQL, Redis and "
+        "the two load generators, the CPU a send costs is what caps the rate."
     )
     return out
 
