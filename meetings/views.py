@@ -44,6 +44,7 @@ from meetings.forms import (
 from meetings.models import AgendaItem, Decision, Invitation, Meeting, Position
 from meetings.pdf import synthesis_pdf
 from meetings.synthesis import compute_synthesis
+from social import selectors as social_selectors
 from social import services as social_services
 from social.forms import apply_errors
 from social.models import Comment
@@ -505,26 +506,21 @@ def comment(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse
     form = CommentForm(request.POST, prefix=f"item{item.pk}")
     saved = False
     if form.is_valid():
-        reply_to = None
-        if form.cleaned_data["reply_to"]:
-            reply_to = Comment.objects.filter(
-                pk=form.cleaned_data["reply_to"], item=item, deleted_at__isnull=True
-            ).first()
-            if reply_to is None:
-                form.add_error(None, _("Ce commentaire n'est pas dans ce fil."))
-        if not form.errors:
-            try:
-                social_services.add_comment(
-                    author=request.user,
-                    body=form.cleaned_data["body"],
-                    item=item,
-                    is_question=form.cleaned_data["is_question"],
-                    reply_to=reply_to,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                saved = True
+        # The answered comment as the API finds it; the service refuses one of another thread.
+        reply_id = form.cleaned_data["reply_to"]
+        reply_to = social_selectors.get_comment_for(request.user, reply_id) if reply_id else None
+        try:
+            social_services.add_comment(
+                author=request.user,
+                body=form.cleaned_data["body"],
+                item=item,
+                is_question=form.cleaned_data["is_question"],
+                reply_to=reply_to,
+            )
+        except ValidationError as error:
+            apply_errors(form, error, aliases={"reply_to": None})  # hidden: above the form
+        else:
+            saved = True
     return _item_form_answer(
         request,
         meeting,
