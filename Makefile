@@ -38,6 +38,8 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench --search-only
+	$(BIN)/python -m bench --digests-only
 
 messages: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*'

@@ -2,8 +2,10 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import User
+from accounts.notice import NOTICE_VERSION
 from accounts.services import handle_from_email
 
 
@@ -20,6 +22,10 @@ class AccountAdapter(DefaultAccountAdapter):
         user.organisation = None
         user.display_name = form.cleaned_data["display_name"].strip()
         user.handle = handle_from_email(user.email)
+        # The form refuses a sign-up without the box ticked: record what was accepted, when.
+        if form.cleaned_data.get("consent"):
+            user.notice_accepted_at = timezone.now()
+            user.notice_version = NOTICE_VERSION
         if commit:
             user.save()
         return user

@@ -57,9 +57,12 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["email", "handle", "kind", "display_name", "organisation"]}),
         (_("Profil"), {"fields": ["job_title", "department", "phone", "bio", "expertise"]}),
         (_("Droits"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
-        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        (
+            _("Dates"),
+            {"fields": ["last_login", "date_joined", "notice_accepted_at", "notice_version"]},
+        ),
     ]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "notice_accepted_at", "notice_version"]
     list_display = ["email", "display_name", "kind", "organisation", "is_active"]
     list_filter = ["kind", "is_active", "organisation"]
     search_fields = ["email", "display_name", "handle"]

@@ -1,7 +1,6 @@
 """API: one's own profile and the directory."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router
 from ninja.pagination import paginate
 
@@ -32,7 +31,7 @@ def people(
     request: HttpRequest, q: str = Query("", max_length=selectors.SEARCH_MAX_LENGTH)
 ) -> object:
     if not can_browse_directory(request.auth):
-        raise PermissionDenied
+        raise Http404  # citizens have no directory: the address is unknown to them
     return selectors.search_people(request.auth, q)
 
 

@@ -1,36 +1,39 @@
 """Forms: citizen sign-up extras, profile editing, API tokens."""
 
 from django import forms
-from django.urls import reverse_lazy
-from django.utils.functional import lazy
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.notice import notice_html
 from accounts.services import PROFILE_FIELDS
 
-
-def _consent_label() -> str:
-    return format_html(
-        '{} <a href="{}">{}</a>',
-        _("J'ai lu et j'accepte la"),
-        reverse_lazy("privacy"),
-        _("politique de protection des données personnelles"),
-    )
+NOTICE_LABEL = _("J'ai lu la notice d'information sur le traitement de mes données")
 
 
 class CitizenSignupForm(forms.Form):
-    """Added to allauth's sign-up form; the adapter turns the account into a citizen's."""
+    """Added to allauth's sign-up form; the adapter turns the account into a citizen's.
+
+    The processing notice is the checkbox's help text, so it sits right under the box and
+    screen readers announce it with it (aria-describedby)."""
 
     display_name = forms.CharField(
         label=_("Nom affiché"),
         max_length=120,
-        help_text=_("Visible à côté de vos contributions. Un prénom et une initiale suffisent."),
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        help_text=_(
+            "Visible à côté de vos contributions. Un pseudonyme convient : vous n'êtes pas "
+            "obligé de donner votre vrai nom."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
     consent = forms.BooleanField(
-        label=lazy(_consent_label, str)(),
-        error_messages={"required": _("Vous devez accepter la politique de confidentialité.")},
+        label=NOTICE_LABEL,
+        help_text=notice_html(),
+        error_messages={
+            "required": _(
+                "Cochez la case « J'ai lu la notice d'information » : sans cela, le compte ne "
+                "peut pas être créé."
+            )
+        },
     )
 
     def signup(self, request, user: User) -> None:
@@ -63,3 +66,37 @@ class TokenForm(forms.Form):
         max_length=100,
         help_text=_("Pour vous rappeler à quoi il sert, par exemple « tableur de suivi »."),
     )
+
+
+class DeleteAccountForm(forms.Form):
+    """Confirm the deletion of one's account: the password, or the word SUPPRIMER for an
+    account without a password."""
+
+    password = forms.CharField(
+        label=_("Votre mot de passe"),
+        max_length=4096,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirmation = forms.CharField(
+        label=_("Tapez SUPPRIMER pour confirmer"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # One way to confirm, not both: the password when there is one.
+        if user.has_usable_password():
+            del self.fields["confirmation"]
+            self.fields["password"].required = True
+            self.fields["password"].error_messages["required"] = _(
+                "Indiquez votre mot de passe pour confirmer la suppression."
+            )
+        else:
+            del self.fields["password"]
+            self.fields["confirmation"].required = True
+            self.fields["confirmation"].error_messages["required"] = _(
+                "Tapez SUPPRIMER pour confirmer la suppression."
+            )

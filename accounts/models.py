@@ -100,6 +100,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("actif"), default=True)
     is_staff = models.BooleanField(_("accès à l'administration"), default=False)
     date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+    # What a self-registered citizen accepted at sign-up (RGPD): when, and which version of
+    # the processing notice (accounts.notice.NOTICE_VERSION). Empty for invited accounts.
+    notice_accepted_at = models.DateTimeField(
+        _("notice d'information acceptée le"), null=True, blank=True, editable=False
+    )
+    notice_version = models.CharField(
+        _("version de la notice d'information"), max_length=20, blank=True, editable=False
+    )
 
     objects = UserManager()
 

@@ -41,3 +41,9 @@ def visible_people(viewer: User) -> QuerySet[User]:
             | Q(pk__in=co_member_ids(viewer), is_active=True, kind__in=DIRECTORY_KINDS)
         )
     return User.objects.filter(pk=viewer.pk)
+
+
+def can_delete_own_account(user: User) -> bool:
+    """Citizens close their account themselves (right to erasure); other accounts carry the
+    agency's work (posts, files, meetings) and are closed by an administrator."""
+    return bool(user.is_authenticated and user.is_active and user.is_citizen)

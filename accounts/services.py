@@ -11,10 +11,11 @@ from allauth.usersessions.models import UserSession
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import avatars
+from accounts import avatars, policy
 from accounts.models import HANDLE_MAX_LENGTH, ApiToken, Organisation, User
 from realtime import events
 
@@ -189,3 +190,111 @@ def deactivate_user(*, actor: User, user: User) -> User:
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     end_all_sessions(user=user)
     return user
+
+
+# --- RGPD: one's own data --------------------------------------------------------------------
+
+DELETE_CONFIRMATION = "SUPPRIMER"
+
+
+def _when(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def personal_data(*, user: User) -> dict[str, Any]:
+    """Everything Maillage holds about `user` that is theirs to download (right of access).
+
+    The account, its addresses, tokens and sessions, then each app's part (consultations)."""
+    from consultations.export import citizen_data  # consultations imports accounts
+
+    consultations = citizen_data(user)
+    consultations.pop("compte", None)  # the account is described once, below
+    return {
+        "format": "Maillage — mes données",
+        "genere_le": _when(timezone.now()),
+        "compte": {
+            "email": user.email,
+            "identifiant": user.handle,
+            "nom_affiche": user.display_name,
+            "type": user.kind,
+            "organisation": user.organisation.name if user.organisation_id else None,
+            "fonction": user.job_title,
+            "service": user.department,
+            "telephone": user.phone,
+            "presentation": user.bio,
+            "expertise": user.expertise,
+            "photo": bool(user.avatar),
+            "inscrit_le": _when(user.date_joined),
+            "derniere_connexion": _when(user.last_login),
+            "notice_acceptee_le": _when(user.notice_accepted_at),
+            "version_notice": user.notice_version or None,
+        },
+        "adresses_email": [
+            {"email": email, "verifiee": verified, "principale": primary}
+            for email, verified, primary in EmailAddress.objects.filter(user=user)
+            .order_by("pk")
+            .values_list("email", "verified", "primary")
+        ],
+        "jetons_api": [
+            {
+                "nom": name,
+                "debut": f"{TOKEN_PREFIX}{prefix}…",
+                "cree_le": _when(created),
+                "utilise_le": _when(used),
+                "revoque_le": _when(revoked),
+            }
+            for name, prefix, created, used, revoked in ApiToken.objects.filter(user=user)
+            .order_by("created_at", "pk")
+            .values_list("name", "prefix", "created_at", "last_used_at", "revoked_at")
+        ],
+        "sessions": [
+            {
+                "adresse_ip": ip,
+                "navigateur": agent,
+                "ouverte_le": _when(created),
+                "vue_le": _when(seen),
+            }
+            for ip, agent, created, seen in UserSession.objects.filter(user=user)
+            .order_by("created_at", "pk")
+            .values_list("ip", "user_agent", "created_at", "last_seen_at")
+        ],
+        "consultations": consultations,
+    }
+
+
+def delete_own_account(*, user: User, password: str = "", confirmation: str = "") -> None:
+    """Delete a citizen's account for good (right to erasure).
+
+    Their contributions and comments stay, signed « un habitant »; their supports, reports'
+    authorship, addresses, tokens, sessions and photo go. Needs the password (or, for an
+    account without one, the word SUPPRIMER typed in)."""
+    from consultations.services import forget_citizen  # (import cycle)
+
+    if not policy.can_delete_own_account(user):
+        raise PermissionDenied
+    if user.has_usable_password():
+        if not password or len(password) > 4096 or not user.check_password(password):
+            raise ValidationError({"password": _("Mot de passe incorrect.")})
+    elif (confirmation or "").strip().upper() != DELETE_CONFIRMATION:
+        raise ValidationError(
+            {
+                "confirmation": _("Tapez %(word)s pour confirmer la suppression.")
+                % {"word": DELETE_CONFIRMATION}
+            }
+        )
+    avatar = user.avatar.name if user.avatar else None
+    storage = user.avatar.storage
+    try:
+        with transaction.atomic():
+            forget_citizen(user=user)
+            end_all_sessions(user=user)
+            user.delete()
+    except ProtectedError:
+        raise ValidationError(
+            _(
+                "Votre compte ne peut pas être supprimé automatiquement : écrivez au délégué à "
+                "la protection des données (dpo@maillage.test)."
+            )
+        ) from None
+    if avatar:
+        storage.delete(avatar)

@@ -1,6 +1,9 @@
-"""Directory, profiles, profile editing and API tokens (HTML pages)."""
+"""Directory, profiles, profile editing, API tokens and « Mes données » (HTML pages)."""
+
+import json
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -10,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import policy, selectors, services
-from accounts.forms import ProfileForm, TokenForm
+from accounts.forms import DeleteAccountForm, ProfileForm, TokenForm
 
 DIRECTORY_PAGE_SIZE = 24
 
@@ -95,3 +98,63 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Le jeton a été révoqué ; il ne donne plus accès à l'API."))
     return redirect("accounts:tokens")
+
+
+def _my_data_page(request: HttpRequest, form: DeleteAccountForm, status: int = 200) -> HttpResponse:
+    data = services.personal_data(user=request.user)
+    counts = {key: len(value) for key, value in data["consultations"].items()}
+    return render(
+        request,
+        "accounts/my_data.html",
+        {
+            "form": form,
+            "counts": counts,
+            "can_delete": policy.can_delete_own_account(request.user),
+        },
+        status=status,
+    )
+
+
+def my_data(request: HttpRequest) -> HttpResponse:
+    """What Maillage holds about me: download it, or delete my account (citizens)."""
+    return _my_data_page(request, DeleteAccountForm(user=request.user))
+
+
+def download_my_data(request: HttpRequest) -> HttpResponse:
+    body = json.dumps(services.personal_data(user=request.user), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="mes-donnees-maillage.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def delete_account(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not policy.can_delete_own_account(user):
+        raise Http404
+    form = DeleteAccountForm(request.POST, user=user)
+    if form.is_valid():
+        try:
+            services.delete_own_account(
+                user=user,
+                password=form.cleaned_data.get("password", ""),
+                confirmation=form.cleaned_data.get("confirmation", ""),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            logout(request)
+            messages.success(
+                request,
+                _(
+                    "Votre compte a été supprimé. Vos contributions restent publiées au nom "
+                    "d'« un habitant »."
+                ),
+            )
+            return redirect("account_login")
+    return _my_data_page(request, form, status=400)

@@ -6,6 +6,8 @@ report instead of writing docs/benchmarks.md (handy while working on the feeds).
 a daphne process) and rewrites its section of docs/benchmarks.md, leaving the rest as it was.
 `python -m bench --ws-only` runs only the WebSocket fan-out benchmark (two server processes,
 1,000 sockets, messages through the API; see bench/ws_fanout.py) and rewrites its section.
+`python -m bench --search-only` runs only the search benchmark (1,000,000 posts and comments in
+a database of its own, maillage_bench_search; see bench/search.py) and rewrites its section.
 """
 
 import argparse
@@ -23,6 +25,10 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--digests-only"]:  # daily digests for 2,000 people (bench/digests.py)
+        from bench.digests import main as digests_main
+
+        return digests_main()
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
         "--feeds-only",
@@ -39,6 +45,11 @@ def main() -> int:
         action="store_true",
         help="run only the WebSocket fan-out benchmark and rewrite its section of the report",
     )
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="run only the search benchmark (its own database) and rewrite its section",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     django.setup()
@@ -47,9 +58,12 @@ def main() -> int:
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     from bench import feeds, files, report, run, ws_fanout
+    from bench import search as search_bench
 
     setup_test_environment(debug=False)
     old_name = connection.settings_dict["NAME"]
+    if args.search_only:  # a million rows of its own, never in the other benchmarks' database
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = "maillage_bench_search"
     print(f"Creating a throwaway {connection.vendor} database…", flush=True)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
@@ -63,6 +77,9 @@ def main() -> int:
         elif args.ws_only:
             print("WebSocket fan-out through two server processes…", flush=True)
             ws_results = ws_fanout.run()
+        elif args.search_only:
+            print("Search over a million posts and comments…", flush=True)
+            search_results = search_bench.run()
         else:
             results = run.run_all()
     finally:
@@ -82,6 +99,10 @@ def main() -> int:
         title = report.ws_fanout_title(ws_results)
         path = report.write_section(title, report.ws_fanout_section(ws_results, facts))
         print(f"Done in {facts['run_seconds']:.0f} s: the WebSocket fan-out section of {path}")
+        return 0
+    if args.search_only:
+        path = report.write_section("Search", search_bench.section(search_results, facts))
+        print(f"Done in {facts['run_seconds']:.0f} s: the Search section of {path}")
         return 0
     path = report.write(facts, results)
     print(f"Done in {facts['run_seconds']:.0f} s: {path}")

@@ -15,10 +15,12 @@ from ninja.throttling import SimpleRateThrottle
 
 from accounts.api import router as accounts_router
 from accounts.services import authenticate_token
+from consultations.api import router as consultations_router
 from files.api import router as files_router
 from groups.api import router as groups_router
 from meetings.api import router as meetings_router
 from messaging.api import router as messaging_router
+from search.api import router as search_router
 from social.api import router as social_router
 
 
@@ -119,6 +121,9 @@ api.add_router("/", social_router)
 api.add_router("/", files_router)
 api.add_router("/", messaging_router)
 api.add_router("/", meetings_router)
+api.add_router("/", search_router)
+api.add_router("/", consultations_router)
+api.add_router("/", "notifications.api.router")
 
 
 def _json(request: HttpRequest, status: int, detail, **extra) -> HttpResponse:

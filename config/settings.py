@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "realtime",
     "meetings",
     "consultations",
+    "search",
+    "notifications",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,9 @@ urlpatterns = [
     path("", include("files.urls")),
     path("", include("messaging.urls")),
     path("", include("meetings.urls")),
+    path("", include("search.urls")),
+    path("", include("consultations.urls")),
+    path("", include("notifications.urls")),
     # Visitors choose their language before signing in, too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", api.urls),

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from consultations import tasks
 from consultations.models import Contribution, OfficialAnswer, StatusChange
+from notifications import triggers as notification_triggers
 from realtime import events as realtime
 
 REQUEST_UPDATED = "consultation.request.updated"
@@ -34,6 +35,7 @@ def _notify(contribution: Contribution, kind: str, object_id: int) -> None:
     transaction.on_commit(
         lambda: tasks.send_request_email.delay(contribution.pk, kind, object_id), robust=True
     )
+    notification_triggers.consultation_request_updated(contribution, kind)
 
 
 def status_changed(contribution: Contribution, change: StatusChange) -> None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from groups import policy
 from groups.models import Group, Invitation, JoinRequest, Membership
+from notifications import triggers as notification_triggers
 from realtime import events as realtime
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -186,7 +187,9 @@ def join_group(*, actor: User, group: Group, message: str = "") -> Membership | 
         existing = group.join_requests.filter(user=actor, status=JoinRequest.Status.PENDING).first()
         if existing:
             return existing
-        return JoinRequest.objects.create(group=group, user=actor, message=message.strip())
+        join_request = JoinRequest.objects.create(group=group, user=actor, message=message.strip())
+        notification_triggers.join_requested(join_request)
+        return join_request
     raise PermissionDenied
 
 
@@ -213,6 +216,7 @@ def decide_join_request(
     join_request.save(update_fields=["status", "decided_by", "decided_at"])
     if approve:
         _add_member(group, join_request.user)
+        notification_triggers.join_approved(join_request, actor)
     return join_request
 
 
@@ -329,6 +333,7 @@ def invite(*, actor: User, group: Group, email: str) -> Invitation:
         "groups:invitation", args=[token]
     )
     context = {"group": group, "inviter": actor, "link": link, "has_account": existing is not None}
+    notification_triggers.group_invited(invitation, existing)
     transaction.on_commit(
         lambda: send_mail(
             _("%(name)s vous invite dans le groupe « %(group)s »")

@@ -1,82 +1,22 @@
 """The synthesis of a meeting as a PDF, ready to hand to elected officials.
 
-Built with reportlab (pure Python) and the Bitstream Vera fonts it ships, embedded in the file:
-French text (accents, œ, curly apostrophes, guillemets, €, …) renders the same on every
-reader. Black on white, no colour carries meaning, so it prints well in black and white.
+Built with the shared reportlab helpers of config/pdf.py (embedded Vera fonts, so French text
+renders the same on every reader; black on white, so it prints well in black and white).
 """
 
-from functools import cache
-from io import BytesIO
-from pathlib import Path
-from xml.sax.saxutils import escape
-
-import reportlab
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import (
-    KeepTogether,
-    ListFlowable,
-    ListItem,
-    Paragraph,
-    SimpleDocTemplate,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import KeepTogether, Paragraph, Table
 
+from config.pdf import build, grid_style
+from config.pdf import bullets as _bullets
+from config.pdf import register_fonts as _fonts
+from config.pdf import styles as _styles
+from config.pdf import text as _text
 from meetings.models import Decision, Meeting, Position
 from meetings.synthesis import MeetingSynthesis
-
-FONT = "MaillageVera"
-FONT_BOLD = "MaillageVera-Bold"
-FONT_ITALIC = "MaillageVera-Italic"
-
-
-@cache
-def _fonts() -> None:
-    folder = Path(reportlab.__file__).parent / "fonts"
-    pdfmetrics.registerFont(TTFont(FONT, str(folder / "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(folder / "VeraBd.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_ITALIC, str(folder / "VeraIt.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT + "-BoldItalic", str(folder / "VeraBI.ttf")))
-    pdfmetrics.registerFontFamily(
-        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT + "-BoldItalic"
-    )
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14, spaceAfter=4)
-    return {
-        "title": ParagraphStyle("title", base, fontName=FONT_BOLD, fontSize=18, leading=22),
-        "h2": ParagraphStyle(
-            "h2", base, fontName=FONT_BOLD, fontSize=13, leading=17, spaceBefore=10
-        ),
-        "h3": ParagraphStyle("h3", base, fontName=FONT_BOLD, fontSize=11, spaceBefore=6),
-        "body": base,
-        "small": ParagraphStyle("small", base, fontSize=9, leading=12),
-        "quote": ParagraphStyle("quote", base, fontName=FONT_ITALIC, leftIndent=6 * mm),
-    }
-
-
-def _text(value: str) -> str:
-    """User text as safe Paragraph markup (the fonts have no narrow no-break space)."""
-    return escape(str(value).replace("\u202f", "\u00a0")).replace("\n", "<br/>")
-
-
-def _bullets(paragraphs: list[Paragraph]) -> ListFlowable:
-    return ListFlowable(
-        [ListItem(p, leftIndent=12) for p in paragraphs],
-        bulletType="bullet",
-        start="•",
-        bulletFontName=FONT,
-        leftIndent=12,
-    )
 
 
 def synthesis_pdf(
@@ -135,17 +75,7 @@ def synthesis_pdf(
             ]
         )
     table = Table(rows, colWidths=[70 * mm, 25 * mm, 35 * mm, 35 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), FONT),
-                ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
+    table.setStyle(grid_style())
     story.append(table)
 
     story.append(Paragraph(_text(_("Ordre du jour")), s["h2"]))
@@ -204,20 +134,7 @@ def synthesis_pdf(
         story.append(Paragraph(_text(_("Autres décisions")), s["h2"]))
         story.append(_bullets([Paragraph(_decision(d), s["body"]) for d in general]))
 
-    buffer = BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=_("Synthèse — %(title)s") % {"title": meeting.title},
-        author="Maillage",
-        lang="fr",
-    )
-    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
-    return buffer.getvalue()
+    return build(story, title=_("Synthèse — %(title)s") % {"title": meeting.title})
 
 
 def _decision(decision: Decision) -> str:
@@ -242,12 +159,3 @@ def _plain(html: str) -> str:
     from django.utils.html import strip_tags
 
     return unescape(strip_tags(html)).strip()
-
-
-def _footer(canvas, document) -> None:
-    canvas.saveState()
-    canvas.setFont(FONT, 8)
-    canvas.drawRightString(
-        A4[0] - 18 * mm, 10 * mm, _("Page %(page)s") % {"page": canvas.getPageNumber()}
-    )
-    canvas.restoreState()

@@ -42,6 +42,7 @@ from meetings.models import (
     OpinionChange,
     Position,
 )
+from notifications import triggers as notification_triggers
 from social import policy as social_policy
 from social import rendering
 from social import services as social_services
@@ -254,6 +255,7 @@ def _invite(actor: User, meeting: Meeting, people: list[User]) -> list[Invitatio
                 % {"limit": MAX_PARTICIPANTS}
             }
         )
+    notification_triggers.meeting_invited(meeting, actor, new)
     return Invitation.objects.bulk_create(
         Invitation(meeting=meeting, user=p, invited_by=actor) for p in new
     )
@@ -537,6 +539,7 @@ def send_reminder(*, actor: User, meeting: Meeting) -> list[User]:
             lambda pid=person.pk: _send_reminder_mail(meeting.pk, pid, url), robust=True
         )
     events.reminded(meeting, [p.pk for p in people])
+    notification_triggers.meeting_reminded(meeting, actor, people)
     return people
 
 
@@ -620,6 +623,7 @@ def add_decision(
         created_by=actor,
     )
     events.meeting_changed(meeting, "decisions")
+    notification_triggers.decision_assigned(decision, actor)
     return decision
 
 

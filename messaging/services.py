@@ -24,6 +24,7 @@ from messaging.models import (
     Message,
     Participant,
 )
+from notifications import triggers as notification_triggers
 from social import rendering
 
 UNREAD_CAP = 10_000  # a recount after an older read point never scans more than this
@@ -264,6 +265,7 @@ def _send(
         ),
     )
     events.message_created(message, people=people, attachments=attachments)
+    notification_triggers.message_sent(message, people)
     return message
 
 

@@ -12,6 +12,7 @@ from accounts import policy as account_policy
 from accounts.models import User
 from groups.models import Group
 from meetings.models import AgendaItem
+from notifications import triggers as notification_triggers
 from social import events, policy, rendering
 from social.models import (
     COMMENT_MAX_LENGTH,
@@ -123,6 +124,7 @@ def create_post(
         PollOption(post=post, label=label, position=i) for i, label in enumerate(options)
     )
     events.post_created(post)
+    notification_triggers.post_published(post, mentioned)
     return post
 
 
@@ -155,6 +157,7 @@ def edit_post(*, actor: User, post: Post, body: str) -> Post:
     post.mentions.set(mentioned)
     post.topics.set(_topics(body))
     events.post_updated(post)
+    notification_triggers.post_edited(post, mentioned)
     return post
 
 
@@ -210,6 +213,7 @@ def add_comment(
     comment.save()
     comment.mentions.set(mentioned)
     events.comment_created(comment)
+    notification_triggers.comment_added(comment, mentioned)
     return comment
 
 
@@ -223,6 +227,7 @@ def edit_comment(*, actor: User, comment: Comment, body: str) -> Comment:
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at"])
     comment.mentions.set(mentioned)
+    notification_triggers.comment_edited(comment, mentioned)
     return comment
 
 
@@ -263,9 +268,11 @@ def react(
         raise PermissionDenied
     try:
         with transaction.atomic():
-            Reaction.objects.get_or_create(
+            _reaction, created = Reaction.objects.get_or_create(
                 user=actor, post=post, comment=comment, kind=_reaction_kind(kind)
             )
+            if created and post is not None:
+                notification_triggers.post_liked(actor, post)
     except IntegrityError:
         pass  # a concurrent identical reaction: the result is the same
 
@@ -354,6 +361,7 @@ def share_post(*, actor: User, post: Post, group: Group, body: str = "") -> Post
     shared.mentions.set(mentioned)
     shared.topics.set(_topics(body))
     events.post_created(shared)
+    notification_triggers.post_published(shared, mentioned)
     return shared
 
 

@@ -60,7 +60,7 @@ def test_confirming_the_address_signs_the_citizen_in(client):
         ({"password1": "court", "password2": "court"}, "trop court"),
         ({"password1": "password12345", "password2": "password12345"}, "trop courant"),
         ({"password2": "autre-chose-tres-long"}, "même mot de passe"),
-        ({"consent": None}, "politique de confidentialité"),
+        ({"consent": None}, "Cochez la case « J&#x27;ai lu la notice"),
         ({"display_name": ""}, "obligatoire"),
         ({"display_name": "x" * 121}, "au plus 120"),
         ({"email": "pas-une-adresse"}, "adresse"),

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD, load_demo
 from accounts.models import User
+from consultations import demo as consultations_demo
 from files import demo as files_demo
 from meetings import demo as meetings_demo
 from messaging import demo as messaging_demo
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             files = files_demo.load_demo()
             conversations = messaging_demo.load_demo()
             meetings = meetings_demo.load_demo()
+            consultation = consultations_demo.load_demo()
         labels = dict(User.Kind.choices)
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for kind, emails in by_kind.items():
@@ -51,4 +53,14 @@ class Command(BaseCommand):
             f"Demo meetings: {meetings.meetings} ({meetings.created} new) in the Royeux group, "
             f"{meetings.items} agenda items, {meetings.opinions} positions, "
             f"{meetings.decisions} decisions (one overdue)."
+        )
+        state = "created" if consultation.created else "already there, refreshed"
+        self.stdout.write(
+            f"Demo consultation: « {consultation.title} » ({state}) with "
+            f"{' and '.join(consultation.officials)}: {consultation.contributions} contributions "
+            f"({consultation.contributions_created} new) from the 5 demo citizens, "
+            f"{consultation.reported} reported (in the moderation queue), "
+            f"{consultation.hidden} hidden, "
+            f"{consultation.answered} answered, {consultation.discussed} discussed internally "
+            "(moderator: agent6)."
         )

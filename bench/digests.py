@@ -1,0 +1,284 @@
+"""Daily digests for 2,000 people: build and send them all, as the morning Celery beat does.
+
+The people, groups and memberships of the feeds benchmark (2,000 people in 300 groups), two
+weeks of activity at a busy agency (50,000 posts and 100,000 comments, so about 3,500 posts
+and 7,000 comments in the day a digest covers), 300 meetings in preparation with agendas and
+invitations, 1,200 decisions (half due within a week) and 300 pending requests to join. Then
+`notifications.tasks.send_daily_digests` runs inline (the jobs a worker would run, one after
+the other, on one core), through Django's locmem e-mail backend: what is timed is reading,
+checking with the policies, ranking, rendering and recording each delivery, not an SMTP
+server. The queries of each person's digest are counted on a sample (they must not vary).
+"""
+
+import random
+import time
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from django.core import mail
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from bench import feeds
+from groups.models import Group, JoinRequest, Membership
+from meetings.models import AgendaItem, Decision, Invitation, Meeting, Opinion
+from notifications import tasks
+from notifications.digests import Activity, Period, build_digest
+from notifications.models import EmailDelivery
+
+TARGET_SECONDS = 60
+SCALE = replace(
+    feeds.FULL.shrunk(4), days=14, post_reactions=20_000, comment_reactions=5_000, bookmarks=1_000
+)
+MEETINGS, ITEMS, DECISIONS, REQUESTS = 300, 4, 1_200, 300
+SAMPLE = 50
+
+
+@dataclass
+class DigestResults:
+    people: int = 0
+    recipients: int = 0
+    sent: int = 0
+    seconds: float = 0.0
+    queries: int = 0
+    per_person_queries: tuple[int, int] = (0, 0)
+    build_ms: tuple[float, float, float] = (0.0, 0.0, 0.0)  # median, p95, max
+    activity_seconds: float = 0.0
+    rerun_sent: int = 0
+    rerun_seconds: float = 0.0
+    posts_in_period: int = 0
+    comments_in_period: int = 0
+    seed_seconds: float = 0.0
+    facts: dict = field(default_factory=dict)
+
+
+def _meetings_and_requests(rnd: random.Random) -> None:
+    now = timezone.now()
+    memberships: dict[int, list[int]] = {}
+    for group_id, user_id in Membership.objects.values_list("group_id", "user_id"):
+        memberships.setdefault(group_id, []).append(user_id)
+    groups = [g for g, people in memberships.items() if len(people) >= 5]
+    meetings = []
+    for i in range(MEETINGS):
+        group_id = rnd.choice(groups)
+        start = now + timedelta(days=rnd.uniform(0.5, 13))
+        meetings.append(
+            Meeting(
+                group_id=group_id,
+                title=f"Comité {i + 1}",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                place="Salle du conseil",
+                organiser_id=memberships[group_id][0],
+            )
+        )
+    meetings = Meeting.objects.bulk_create(meetings)
+    items, invitations, opinions_for = [], [], []
+    for meeting in meetings:
+        people = rnd.sample(
+            memberships[meeting.group_id], min(12, len(memberships[meeting.group_id]))
+        )
+        invitations += [
+            Invitation(meeting=meeting, user_id=pk, invited_by_id=meeting.organiser_id)
+            for pk in people
+        ]
+        items += [
+            AgendaItem(
+                meeting=meeting,
+                position=position,
+                title=f"Point {position + 1}",
+                author_id=meeting.organiser_id,
+            )
+            for position in range(ITEMS)
+        ]
+        opinions_for.append((meeting, people))
+    Invitation.objects.bulk_create(invitations, batch_size=5000, ignore_conflicts=True)
+    items = AgendaItem.objects.bulk_create(items, batch_size=5000)
+    by_meeting: dict[int, list[AgendaItem]] = {}
+    for item in items:
+        by_meeting.setdefault(item.meeting_id, []).append(item)
+    opinions = []
+    for meeting, people in opinions_for:
+        for person in people[: len(people) // 2]:  # half have given some opinions
+            opinions += [
+                Opinion(item=item, user_id=person, position="pour")
+                for item in by_meeting[meeting.pk][: rnd.randint(1, ITEMS)]
+            ]
+    Opinion.objects.bulk_create(opinions, batch_size=5000)
+    decisions = []
+    today = timezone.localdate()
+    for i in range(DECISIONS):
+        meeting = rnd.choice(meetings)
+        decisions.append(
+            Decision(
+                meeting=meeting,
+                text=f"Décision {i + 1} : relancer les partenaires du projet",
+                owner_id=rnd.choice(memberships[meeting.group_id]),
+                due_on=today + timedelta(days=rnd.randint(-3, 14)),
+                created_by_id=meeting.organiser_id,
+                created_at=now - timedelta(hours=rnd.uniform(1, 60)),
+            )
+        )
+    Decision.objects.bulk_create(decisions, batch_size=5000)
+    private = list(
+        Group.objects.filter(visibility=Group.Visibility.PRIVATE).values_list("pk", flat=True)
+    )
+    staff = list(User.objects.filter(kind=User.Kind.STAFF).values_list("pk", flat=True))
+    requests, seen = [], set()
+    while len(requests) < REQUESTS:
+        pair = (rnd.choice(private), rnd.choice(staff))
+        if pair in seen or pair[1] in memberships.get(pair[0], []):
+            continue
+        seen.add(pair)
+        requests.append(JoinRequest(group_id=pair[0], user_id=pair[1], message="Bonjour"))
+    JoinRequest.objects.bulk_create(requests)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run() -> DigestResults:
+    from social.models import Comment, Post
+
+    started = time.perf_counter()
+    print("  people, groups and two weeks of posts (feeds seeder)…", flush=True)
+    seeder, _staff_viewer, _external_viewer = feeds.seed(SCALE)
+    print("  meetings, decisions and requests…", flush=True)
+    _meetings_and_requests(random.Random(20261201))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    results = DigestResults(seed_seconds=time.perf_counter() - started)
+    day = timezone.localdate()
+    period = Period.daily(day)
+    results.posts_in_period = Post.objects.filter(
+        created_at__gte=period.since, created_at__lt=period.until
+    ).count()
+    results.comments_in_period = Comment.objects.filter(
+        created_at__gte=period.since, created_at__lt=period.until
+    ).count()
+    results.people = User.objects.exclude(kind=User.Kind.CITIZEN).count()
+    results.recipients = len(tasks.digest_recipients())
+
+    # Per person: the queries and the time of building one digest, on a sample.
+    t0 = time.perf_counter()
+    activity = Activity.of(period)
+    results.activity_seconds = time.perf_counter() - t0
+    sample = list(
+        User.objects.filter(
+            pk__in=tasks.digest_recipients()[:: max(1, results.recipients // SAMPLE)]
+        )
+        .annotate(groups=Count("memberships"))
+        .select_related("notification_settings")
+    )
+    counts, times = [], []
+    for user in sample:
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            build_digest(user, period, activity)
+            times.append(time.perf_counter() - t0)
+        counts.append(len(captured.captured_queries))
+    results.per_person_queries = (min(counts), max(counts))
+    results.build_ms = (
+        1000 * _percentile(times, 0.5),
+        1000 * _percentile(times, 0.95),
+        1000 * max(times),
+    )
+
+    print(f"  daily digests for {results.recipients:,} people…", flush=True)
+    mail.outbox = []
+    with CaptureQueriesContext(connection) as captured:
+        t0 = time.perf_counter()
+        tasks.send_daily_digests.delay(day.isoformat())
+        results.seconds = time.perf_counter() - t0
+    results.queries = len(captured.captured_queries)
+    results.sent = len(mail.outbox)
+    assert (
+        results.sent == EmailDelivery.objects.filter(sent_at__isnull=False, skipped=False).count()
+    )
+
+    print("  the same job again (a retried beat: nothing must leave twice)…", flush=True)
+    t0 = time.perf_counter()
+    tasks.send_daily_digests.delay(day.isoformat())
+    results.rerun_seconds = time.perf_counter() - t0
+    results.rerun_sent = len(mail.outbox) - results.sent
+    results.facts = {"groups": Group.objects.count(), "seeder": seeder.scale}
+    return results
+
+
+def section(results: DigestResults, facts: dict | None = None) -> list[str]:
+    r = results
+    verdict = "within" if r.seconds < TARGET_SECONDS else "**over**"
+    per_person = r.seconds / max(1, r.recipients)
+    return [
+        "## Digests",
+        "",
+        f"Daily digests of {r.recipients:,} people (members of at least one of "
+        f"{r.facts.get('groups', 0):,} groups), built and sent by "
+        "`notifications.tasks.send_daily_digests` run inline on one core, through Django's "
+        "locmem e-mail backend (bench/digests.py; `python -m bench --digests-only`). "
+        f"The day they cover holds {r.posts_in_period:,} posts and "
+        f"{r.comments_in_period:,} comments; 300 meetings in preparation, 1,200 decisions and "
+        "300 requests to join give the « action » sections something to say.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| all daily digests, total | **{r.seconds:.1f} s** ({verdict} the {TARGET_SECONDS} s "
+        "target) |",
+        f"| per person | {1000 * per_person:.1f} ms |",
+        f"| e-mails sent | {r.sent:,} (the others had nothing at that frequency, or nothing new) |",
+        f"| queries, whole run | {r.queries:,} ({r.queries / max(1, r.recipients):.1f} per person, "
+        "sending and delivery records included) |",
+        f"| queries to build one digest (sample of {SAMPLE}) | {r.per_person_queries[0]}–"
+        f"{r.per_person_queries[1]} |",
+        f"| building one digest: median / p95 / max | {r.build_ms[0]:.1f} / {r.build_ms[1]:.1f} / "
+        f"{r.build_ms[2]:.1f} ms |",
+        f"| reading the day's activity (once per batch of 200) | "
+        f"{1000 * r.activity_seconds:.0f} ms |",
+        f"| the same job run again | {r.rerun_sent} e-mail sent, {r.rerun_seconds:.1f} s |",
+        "",
+        "Building a digest costs the same queries whoever reads it (the sample's min and max "
+        "above; tests/notifications/test_digests.py pins it): the day's activity is read once "
+        "per batch and each person's candidates are then checked by the policies in one query "
+        "per section. The second run sends nothing: each delivery has its key "
+        "(`EmailDelivery`), so a retried or doubled beat never sends a digest twice.",
+        "",
+    ]
+
+
+def main() -> int:
+    """`python -m bench --digests-only`: in a throwaway database of its own, then the Digests
+    section of docs/benchmarks.md (the rest of the report is left as it was)."""
+    import os
+
+    import django
+
+    started = time.perf_counter()
+    django.setup()
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    from bench import report
+
+    setup_test_environment(debug=False)
+    old_name = connection.settings_dict["NAME"]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = "maillage_bench_digests"
+    print(f"Creating a throwaway {connection.vendor} database…", flush=True)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        facts = report.machine_facts(connection)
+        print("Daily digests…", flush=True)
+        results = run()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+    facts["run_seconds"] = time.perf_counter() - started
+    facts["load_end"] = os.getloadavg()
+    lines = section(results, facts)
+    print("\n".join(lines))
+    path = report.write_section("Digests", lines)
+    print(f"Done in {facts['run_seconds']:.0f} s: the Digests section of {path}")
+    return 0

@@ -1,0 +1,735 @@
+"""Search reads: per kind of object, rows taken from the owning app's policy querysets, matched
+by search.backend, ordered newest first or by relevance, grouped by section, paginated.
+
+Visibility is never decided here: every source starts from the owning app's `visible_*`
+queryset (or a test-pinned equivalent, see `_visible_comments`), and only those rows are
+matched, counted, highlighted or shown. No section shows a count or a facet.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts import policy as account_policy
+from accounts.models import User
+from consultations import policy as consultation_policy
+from consultations.models import Contribution
+from files import policy as file_policy
+from files.models import File
+from groups import policy as group_policy
+from groups.models import Group
+from meetings import policy as meeting_policy
+from meetings.models import AgendaItem, Decision, Meeting
+from messaging import policy as messaging_policy
+from messaging.models import Message
+from search import backend
+from search.backend import InvalidQuery, NoWord, Terms
+from social import policy as social_policy
+from social.models import Comment, Post
+
+PAGE_SIZE = 20
+PREVIEW_SIZE = 5
+# Newest first: the newest PROBE visible rows are matched by reading them in date order (a
+# common word fills a page there at once); only when they hold too few matches does the
+# query go to the GIN index for the older rows (a rare word: the index finds its few rows).
+PROBE = 2000
+# Relevance ranks a bounded candidate set: the newest matches of each source.
+CANDIDATES = 200
+ORDERS = ("newest", "relevance")
+# A pathological query stops here with a clear message instead of holding a page (ms).
+STATEMENT_TIMEOUT_MS = 3000
+
+SECTIONS: dict[str, str] = {
+    "people": gettext_lazy("Personnes"),
+    "groups": gettext_lazy("Groupes"),
+    "posts": gettext_lazy("Publications et commentaires"),
+    "files": gettext_lazy("Fichiers"),
+    "messages": gettext_lazy("Messages"),
+    "meetings": gettext_lazy("Réunions et décisions"),
+    "contributions": gettext_lazy("Contributions aux consultations"),
+}
+
+KIND_LABELS: dict[str, str] = {
+    "person": gettext_lazy("Personne"),
+    "group": gettext_lazy("Groupe"),
+    "post": gettext_lazy("Publication"),
+    "comment": gettext_lazy("Commentaire"),
+    "file": gettext_lazy("Fichier"),
+    "message": gettext_lazy("Message"),
+    "meeting": gettext_lazy("Réunion"),
+    "item": gettext_lazy("Point à l'ordre du jour"),
+    "decision": gettext_lazy("Décision"),
+    "contribution": gettext_lazy("Contribution"),
+}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST_DAY, _LAST_DAY = date(1000, 1, 1), date(9000, 12, 31)
+# `<kind>.<µs since 1970>_<source>_<id>` newest first, `<kind>.r<offset>` by relevance: a
+# cursor resumes its own kind and order, so every string of this shape is a valid request.
+CURSOR_PATTERN = (
+    r"^(?:people|groups|posts|files|messages|meetings|contributions)"
+    r"\.(?:[0-9]{1,16}_[0-9]_[0-9]{1,18}|r[0-9]{1,4})$"
+)
+_CURSOR_RE = re.compile(CURSOR_PATTERN)
+
+
+class SearchError(Exception):
+    """A search that cannot run: the message is French and meant for the person searching."""
+
+
+class SearchTimeout(SearchError):
+    pass
+
+
+@dataclass
+class Result:
+    kind: str
+    section: str
+    id: int
+    title: str
+    snippet: str  # safe HTML: escaped text and <mark> only
+    url: str
+    created_at: datetime
+    author: User | None = None
+    group: Group | None = None
+    rank: float = 0.0
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS[self.kind])
+
+
+@dataclass
+class Section:
+    kind: str
+    label: str
+    results: list[Result]
+    next_cursor: str | None = None
+
+
+@dataclass
+class Filters:
+    kind: str | None = None
+    group: int | None = None
+    author: int | None = None
+    after: date | None = None
+    before: date | None = None
+    order: str = "newest"
+    cursor: str | None = None
+
+
+@dataclass
+class Outcome:
+    query: str
+    order: str = "newest"
+    sections: list[Section] = field(default_factory=list)
+
+
+# --- Sources: one per kind of row -------------------------------------------------------------
+
+
+def _url(name: str, *args) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:  # an app whose pages are not mounted
+        return ""
+
+
+def _visible_comments(user: User) -> QuerySet[Comment]:
+    """`social.policy.visible_comments`, written with correlated EXISTS so that a page of
+    matches is checked row by row instead of hashing every readable post first (at a million
+    posts that hash alone takes longer than the whole search). Same rows: a comment is
+    readable when the subject of its thread is; tests/search pins the equality."""
+    from meetings.policy import visible_meetings
+
+    return Comment.objects.filter(
+        Exists(social_policy.visible_posts(user).filter(pk=OuterRef("post_id")))
+        | Exists(file_policy.visible_files(user).filter(pk=OuterRef("file_id")))
+        | Exists(visible_meetings(user).filter(pk=OuterRef("item__meeting_id")))
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    code: int  # position in its section (cursor tie-break)
+    kind: str
+    section: str
+    rows: Callable[[User], QuerySet]  # visible and live rows, from the owning app's policy
+    fields: tuple[str, ...]  # text searched by the substring backend
+    snippet_field: str
+    present: Callable[[object], dict]
+    vector: str | None = "search_vector"
+    date: str = "created_at"
+    group: tuple[str, ...] = ()
+    author: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    title_weighted: bool = False  # the first field counts more (Python relevance)
+    # A document computed from the row (functional GIN index of search/migrations).
+    document: Callable[[], object] | None = None
+    # A big table most people see much of: probe the newest rows first (see `_newest`).
+    probe: bool = False
+
+
+def _post(p: Post) -> dict:
+    title = (
+        _("Publication de %(author)s dans %(group)s")
+        % {"author": p.author.display_name, "group": p.group.name}
+        if p.group_id
+        else _("Publication de %(author)s") % {"author": p.author.display_name}
+    )
+    return {"title": title, "url": _url("social:post", p.pk), "author": p.author, "group": p.group}
+
+
+def _comment(c: Comment) -> dict:
+    if c.post_id:
+        url, group = _url("social:post", c.post_id), c.post.group
+    elif c.file_id:
+        url, group = _url("files:detail", c.file_id), None
+    else:
+        url, group = c.item.meeting.get_absolute_url(), c.item.meeting.group
+    return {
+        "title": _("Commentaire de %(author)s") % {"author": c.author.display_name},
+        "url": f"{url}#commentaire-{c.pk}" if url else "",
+        "author": c.author,
+        "group": group,
+    }
+
+
+def _file(f: File) -> dict:
+    return {"title": f.name, "url": _url("files:detail", f.pk), "author": f.owner}
+
+
+def _message(m: Message) -> dict:
+    return {
+        "title": _("Message de %(author)s") % {"author": m.author.display_name},
+        "url": _url("messaging:conversation", m.conversation_id),
+        "author": m.author,
+    }
+
+
+def _meeting(m: Meeting) -> dict:
+    return {"title": m.title, "url": m.get_absolute_url(), "author": m.organiser, "group": m.group}
+
+
+def _item(i: AgendaItem) -> dict:
+    return {
+        "title": _("Point à l'ordre du jour : %(title)s") % {"title": i.title},
+        "url": f"{i.meeting.get_absolute_url()}#point-{i.pk}",
+        "author": i.author,
+        "group": i.meeting.group,
+    }
+
+
+def _decision(d: Decision) -> dict:
+    return {
+        "title": _("Décision : %(text)s") % {"text": Truncator(d.text).chars(80)},
+        "url": _url("meetings:decision", d.pk),
+        "author": d.created_by,
+        "group": d.meeting.group,
+    }
+
+
+def _person(u: User) -> dict:
+    return {"title": u.display_name, "url": _url("accounts:profile", u.pk)}
+
+
+def _group(g: Group) -> dict:
+    return {"title": g.name, "url": _url("social:group", g.slug), "group": g}
+
+
+def _contribution(c: Contribution) -> dict:
+    return {"title": c.title, "url": _url("consultations:contribution", c.pk)}
+
+
+def _contribution_document():
+    return backend.SearchDocument("title", "body", "place", weights=("A", "B", "C"))
+
+
+SOURCES: list[Source] = [
+    Source(
+        0,
+        "person",
+        "people",
+        rows=lambda u: account_policy.visible_people(u),
+        fields=("display_name", "job_title", "department", "expertise", "organisation__name"),
+        snippet_field="job_title",
+        present=_person,
+        vector=None,
+        date="date_joined",
+        related=("organisation",),
+        title_weighted=True,
+    ),
+    Source(
+        0,
+        "group",
+        "groups",
+        rows=lambda u: group_policy.visible_groups(u),
+        fields=("name", "description"),
+        snippet_field="description",
+        present=_group,
+        group=("pk",),
+        title_weighted=True,
+    ),
+    Source(
+        0,
+        "post",
+        "posts",
+        rows=lambda u: social_policy.visible_posts(u).filter(deleted_at__isnull=True),
+        fields=("body",),
+        snippet_field="body",
+        present=_post,
+        probe=True,
+        group=("group_id",),
+        author=("author_id",),
+        related=("author", "group"),
+    ),
+    Source(
+        1,
+        "comment",
+        "posts",
+        rows=lambda u: (
+            _visible_comments(u)
+            .filter(deleted_at__isnull=True)
+            .filter(Q(post__isnull=True) | Q(post__deleted_at__isnull=True))
+        ),
+        fields=("body",),
+        snippet_field="body",
+        present=_comment,
+        probe=True,
+        group=("post__group_id", "item__meeting__group_id"),
+        author=("author_id",),
+        related=("author", "post__group", "item__meeting__group"),
+    ),
+    Source(
+        0,
+        "file",
+        "files",
+        rows=lambda u: file_policy.visible_files(u),
+        fields=("name", "description"),
+        snippet_field="description",
+        present=_file,
+        date="updated_at",
+        author=("owner_id",),
+        related=("owner",),
+        title_weighted=True,
+    ),
+    Source(
+        0,
+        "message",
+        "messages",
+        rows=lambda u: Message.objects.filter(
+            conversation__in=messaging_policy.visible_conversations(u).values("pk"),
+            deleted_at__isnull=True,
+        ),
+        fields=("body",),
+        snippet_field="body",
+        present=_message,
+        author=("author_id",),
+        related=("author",),
+    ),
+    Source(
+        0,
+        "meeting",
+        "meetings",
+        rows=lambda u: meeting_policy.visible_meetings(u),
+        fields=("title", "description", "place"),
+        snippet_field="description",
+        present=_meeting,
+        group=("group_id",),
+        author=("organiser_id",),
+        related=("organiser", "group"),
+        title_weighted=True,
+    ),
+    Source(
+        1,
+        "item",
+        "meetings",
+        rows=lambda u: AgendaItem.objects.filter(
+            meeting__in=meeting_policy.visible_meetings(u).values("pk")
+        ),
+        fields=("title", "description"),
+        snippet_field="description",
+        present=_item,
+        group=("meeting__group_id",),
+        author=("author_id",),
+        related=("author", "meeting__group"),
+        title_weighted=True,
+    ),
+    Source(
+        2,
+        "decision",
+        "meetings",
+        rows=lambda u: meeting_policy.visible_decisions(u),
+        fields=("text",),
+        snippet_field="text",
+        present=_decision,
+        group=("meeting__group_id",),
+        author=("created_by_id",),
+        related=("created_by", "meeting__group"),
+    ),
+    Source(
+        0,
+        "contribution",
+        "contributions",
+        rows=lambda u: consultation_policy.visible_contributions(u),
+        fields=("title", "body", "place"),
+        snippet_field="body",
+        present=_contribution,
+        vector=None,
+        document=_contribution_document,
+        title_weighted=True,
+    ),
+]
+
+
+SOURCES_BY_KIND = {source.kind: source for source in SOURCES}
+
+
+def can_search(user: User) -> bool:
+    """Everyone signed in searches (what they may see); visitors have no search."""
+    return bool(user.is_authenticated and user.is_active)
+
+
+# --- Cursors ----------------------------------------------------------------------------------
+
+
+def _encode(created: datetime, code: int, pk: int) -> str:
+    return f"{(created - _EPOCH) // timedelta(microseconds=1)}_{code}_{pk}"
+
+
+def _decode(cursor: str) -> tuple[datetime, int, int] | int:
+    """The position part of a cursor (after `<kind>.`)."""
+    if cursor.startswith("r"):
+        return int(cursor[1:])
+    micros, code, pk = cursor.split("_")
+    return _EPOCH + timedelta(microseconds=int(micros)), int(code), int(pk)
+
+
+# --- Matching ---------------------------------------------------------------------------------
+
+
+def _filtered(source: Source, user: User, filters: Filters) -> QuerySet | None:
+    """The source's visible rows with the group and author filters (None: the source has no
+    group or no author, so a filter on them leaves it out)."""
+    rows = source.rows(user)
+    if filters.group is not None:
+        if not source.group:
+            return None
+        condition = Q()
+        for path in source.group:
+            condition |= Q(**{path: filters.group})
+        rows = rows.filter(condition)
+    if filters.author is not None:
+        if not source.author:
+            return None
+        rows = rows.filter(**{source.author[0]: filters.author})
+    return rows
+
+
+def _window(source: Source, filters: Filters, cursor: tuple[datetime, int, int] | None) -> Q:
+    """The dates asked for, and what comes after the cursor: a condition on the date alone
+    (and the id), which the probe applies to the whole table as well."""
+    d = source.date
+    window = Q()
+    tz = timezone.get_current_timezone()
+    # Clamped far from year 1 and 9999, where a time zone shift leaves Python's range.
+    if filters.after is not None:
+        start = datetime.combine(max(filters.after, _FIRST_DAY), time.min, tzinfo=tz)
+        window &= Q(**{f"{d}__gte": start})
+    if filters.before is not None:
+        last = min(max(filters.before, _FIRST_DAY), _LAST_DAY)
+        end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
+        window &= Q(**{f"{d}__lt": end})
+    if cursor is not None:
+        moment, code, pk = cursor
+        if source.code > code:
+            window &= Q(**{f"{d}__lte": moment})
+        elif source.code < code:
+            window &= Q(**{f"{d}__lt": moment})
+        else:
+            window &= Q(**{f"{d}__lte": moment}) & (
+                Q(**{f"{d}__lt": moment}) | Q(**{d: moment, "pk__lt": pk})
+            )
+    return window
+
+
+def _match(source: Source, rows: QuerySet, terms: Terms) -> QuerySet:
+    if source.document is not None and backend.is_full_text():
+        if "_document" not in rows.query.annotations:
+            rows = rows.alias(_document=source.document())
+        return backend.matching(rows, terms, fields=source.fields, vector="_document")
+    return backend.matching(rows, terms, fields=source.fields, vector=source.vector)
+
+
+def _keys(qs: QuerySet, source: Source, limit: int, extra: tuple[str, ...] = ()) -> list[tuple]:
+    order = (f"-{source.date}", "-pk")
+    return list(qs.order_by(*order).values_list(source.date, "pk", *extra)[:limit])
+
+
+def _newest(
+    source: Source,
+    rows: QuerySet,
+    terms: Terms,
+    limit: int,
+    window: Q,
+    extra: tuple[str, ...] = (),
+) -> list[tuple]:
+    """Up to `limit` matching rows in `window`, newest first, as (date, pk, *extra) tuples.
+
+    For the big tables (`probe`), on PostgreSQL: first the PROBE newest rows of the table in
+    the window (found on the date index, whoever may see them), matched and checked row by
+    row — a common word fills the page there, where a GIN scan would read half the table;
+    then, if they held too few, the older rows, where the planner uses the GIN index for a
+    rare word. Visibility is the same `rows` queryset in both steps."""
+    if not (source.probe and backend.is_full_text()):
+        return _keys(_match(source, rows.filter(window), terms), source, limit, extra)
+    d = source.date
+    table = source_model(source).objects.filter(window).order_by(f"-{d}", "-pk")
+    boundary = list(table.values_list(d, "pk")[PROBE - 1 : PROBE])
+    if not boundary:  # a small window: match it all
+        return _keys(_match(source, rows.filter(window), terms), source, limit, extra)
+    moment, pk = boundary[0]
+    # The plain date bounds are redundant but indexable: the date index scan stops there.
+    recent = Q(**{f"{d}__gte": moment}) & (
+        Q(**{f"{d}__gt": moment}) | Q(**{d: moment, "pk__gte": pk})
+    )
+    found = _keys(_match(source, rows.filter(window & recent), terms), source, limit, extra)
+    if len(found) < limit:
+        older = Q(**{f"{d}__lte": moment}) & (
+            Q(**{f"{d}__lt": moment}) | Q(**{d: moment, "pk__lt": pk})
+        )
+        rest = _match(source, rows.filter(window & older), terms)
+        found += _keys(rest, source, limit - len(found), extra)
+    return found
+
+
+def _details(source: Source, keys: list[int], terms: Terms) -> dict[int, object]:
+    """The rows of a page with what they show, and their highlighted snippet: one query."""
+    if not keys:
+        return {}
+    qs = source_model(source).objects.filter(pk__in=keys).select_related(*source.related)
+    marked = backend.headline(terms, source.snippet_field)
+    if marked is not None:
+        qs = qs.annotate(_headline=marked)
+    return {row.pk: row for row in qs}
+
+
+_MODELS = {
+    "person": User,
+    "group": Group,
+    "post": Post,
+    "comment": Comment,
+    "file": File,
+    "message": Message,
+    "meeting": Meeting,
+    "item": AgendaItem,
+    "decision": Decision,
+    "contribution": Contribution,
+}
+
+
+def source_model(source: Source):
+    return _MODELS[source.kind]
+
+
+def _result(source: Source, row, terms: Terms, rank: float = 0.0) -> Result:
+    shown = source.present(row)
+    text = getattr(row, source.snippet_field) or ""
+    snippet = backend.snippet(row, "_headline", text, terms) if text else ""
+    return Result(
+        kind=source.kind,
+        section=source.section,
+        id=row.pk,
+        title=shown["title"],
+        snippet=snippet,
+        url=shown["url"],
+        created_at=getattr(row, source.date),
+        author=shown.get("author"),
+        group=shown.get("group"),
+        rank=rank,
+    )
+
+
+def _python_rank(source: Source, row, terms: Terms) -> float:
+    """Relevance without full text: occurrences of the words, the title counting triple."""
+    texts = [
+        backend.fold(str(getattr(row, name.split("__")[0], "") or "")) for name in source.fields
+    ]
+    score = 0.0
+    for n, text in enumerate(texts):
+        weight = 3.0 if n == 0 and source.title_weighted else 1.0
+        score += weight * sum(text.count(w) for w in terms.words)
+    return score
+
+
+# --- Sections ---------------------------------------------------------------------------------
+
+
+def _section_newest(
+    sources: list[Source], user: User, terms: Terms, filters: Filters, size: int
+) -> Section:
+    cursor = _decode(filters.cursor) if filters.cursor else None
+    if isinstance(cursor, int):
+        raise SearchError(_("Page de résultats invalide."))
+    keyed: list[tuple[datetime, int, int, Source]] = []
+    for source in sources:
+        rows = _filtered(source, user, filters)
+        if rows is None:
+            continue
+        window = _window(source, filters, cursor)
+        for moment, pk in _newest(source, rows, terms, size + 1, window):
+            keyed.append((moment, source.code, pk, source))
+    keyed.sort(key=lambda k: (-k[0].timestamp(), k[1], -k[2]))
+    more = len(keyed) > size
+    page = keyed[:size]
+    results = _materialise([(s, pk, 0.0) for _m, _c, pk, s in page], terms)
+    last = page[-1] if page else None
+    return Section(
+        kind=sources[0].section,
+        label=str(SECTIONS[sources[0].section]),
+        results=results,
+        next_cursor=(
+            f"{sources[0].section}.{_encode(last[0], last[1], last[2])}" if more and last else None
+        ),
+    )
+
+
+def _section_relevance(
+    sources: list[Source], user: User, terms: Terms, filters: Filters, size: int
+) -> Section:
+    cursor = _decode(filters.cursor) if filters.cursor else 0
+    if not isinstance(cursor, int):
+        raise SearchError(_("Page de résultats invalide."))
+    offset = cursor
+    scored: list[tuple[float, datetime, int, Source]] = []
+    for source in sources:
+        rows = _filtered(source, user, filters)
+        if rows is None:
+            continue
+        window = _window(source, filters, None)
+        if backend.is_full_text():
+            vector = "_document" if source.document is not None else source.vector
+            if vector is None:  # no full text for this source (people): newest first
+                ranked = [
+                    (m, pk, 0.0) for m, pk in _newest(source, rows, terms, CANDIDATES, window)
+                ]
+            else:
+                if source.document is not None:
+                    rows = rows.alias(_document=source.document())
+                rows = rows.annotate(_rank=backend.rank(terms, vector))
+                ranked = _newest(source, rows, terms, CANDIDATES, window, extra=("_rank",))
+            scored += [(float(r), m, pk, source) for m, pk, r in ranked]
+        else:
+            keys = _newest(source, rows, terms, CANDIDATES, window)
+            rows_by_pk = {
+                row.pk: row
+                for row in source_model(source)
+                .objects.filter(pk__in=[pk for _m, pk in keys])
+                .select_related(*source.related)
+            }
+            scored += [
+                (_python_rank(source, rows_by_pk[pk], terms), m, pk, source)
+                for m, pk in keys
+                if pk in rows_by_pk
+            ]
+    scored.sort(key=lambda s: (-s[0], -s[1].timestamp(), s[3].code, -s[2]))
+    page = scored[offset : offset + size]
+    more = len(scored) > offset + size
+    results = _materialise([(s, pk, r) for r, _m, pk, s in page], terms)
+    return Section(
+        kind=sources[0].section,
+        label=str(SECTIONS[sources[0].section]),
+        results=results,
+        next_cursor=(
+            f"{sources[0].section}.r{offset + size}" if more and offset + size < 10_000 else None
+        ),
+    )
+
+
+def _materialise(page: list[tuple[Source, int, float]], terms: Terms) -> list[Result]:
+    """One detail query per source present on the page, in the page's order."""
+    by_source: dict[str, list[int]] = {}
+    for source, pk, _r in page:
+        by_source.setdefault(source.kind, []).append(pk)
+    sources = {source.kind: source for source, _pk, _r in page}
+    rows = {kind: _details(sources[kind], pks, terms) for kind, pks in by_source.items()}
+    return [
+        _result(source, rows[source.kind][pk], terms, rank)
+        for source, pk, rank in page
+        if pk in rows[source.kind]
+    ]
+
+
+def _statement_timeout() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true)",
+                [str(int(getattr(settings, "SEARCH_STATEMENT_TIMEOUT_MS", STATEMENT_TIMEOUT_MS)))],
+            )
+
+
+def search(user: User, text: str, filters: Filters | None = None) -> Outcome:
+    """What `user` may see that matches `text`: one section per kind (PREVIEW_SIZE results
+    each), or one kind with a full page and a cursor to the next."""
+    filters = filters or Filters()
+    if not can_search(user):
+        return Outcome(query=text or "")
+    try:
+        terms = backend.parse(text)
+    except NoWord:
+        return Outcome(query=text.strip())
+    except InvalidQuery:
+        raise SearchError(
+            _("Saisissez un ou plusieurs mots (%(max)d caractères au plus).")
+            % {"max": backend.QUERY_MAX_LENGTH}
+        ) from None
+    if filters.kind is not None and filters.kind not in SECTIONS:
+        raise SearchError(_("Type de résultat inconnu."))
+    if filters.order not in ORDERS:
+        raise SearchError(_("Ordre inconnu : « newest » ou « relevance »."))
+    if filters.cursor:
+        if not _CURSOR_RE.fullmatch(filters.cursor):
+            raise SearchError(_("Page de résultats invalide."))
+        kind, position = filters.cursor.split(".", 1)
+        order = "relevance" if position.startswith("r") else "newest"
+        filters = replace(filters, kind=kind, order=order, cursor=position)
+    if filters.after and filters.before and filters.after > filters.before:
+        return Outcome(query=terms.text)  # an empty range holds nothing
+    kinds = [filters.kind] if filters.kind else list(SECTIONS)
+    size = PAGE_SIZE if filters.kind else PREVIEW_SIZE
+    run = _section_relevance if filters.order == "relevance" else _section_newest
+    outcome = Outcome(query=terms.text, order=filters.order)
+    try:
+        with transaction.atomic():
+            _statement_timeout()
+            for kind in kinds:
+                sources = [s for s in SOURCES if s.section == kind]
+                section = run(sources, user, terms, filters, size)
+                if section.results or filters.kind:
+                    outcome.sections.append(section)
+    except DatabaseError as error:
+        if _is_timeout(error):
+            raise SearchTimeout(
+                _(
+                    "La recherche a pris trop de temps et a été interrompue. "
+                    "Précisez-la : ajoutez un mot, un type de résultat, un groupe ou des dates."
+                )
+            ) from None
+        raise
+    return outcome
+
+
+def _is_timeout(error: DatabaseError) -> bool:
+    cause = getattr(error, "__cause__", None)
+    return getattr(cause, "sqlstate", None) == "57014"  # query_canceled
