@@ -163,13 +163,25 @@ def my_requests(user: AnyUser) -> QuerySet[Contribution]:
     )
 
 
+def _public_changes() -> QuerySet[StatusChange]:
+    """Status changes without who made them (that is for staff only)."""
+    return StatusChange.objects.only(
+        "id", "contribution_id", "from_status", "to_status", "reason", "created_at"
+    ).order_by("created_at", "id")
+
+
+def my_requests_with_history(user: AnyUser) -> QuerySet[Contribution]:
+    """`my_requests`, each with its public status history in `public_history`."""
+    return my_requests(user).prefetch_related(
+        Prefetch("status_changes", queryset=_public_changes(), to_attr="public_history")
+    )
+
+
 def public_status_history(user: AnyUser, *, contribution: Contribution) -> QuerySet[StatusChange]:
     """Status changes of a readable request; who made them is for staff only (don't show it)."""
     if not policy.can_view_contribution(user, contribution):
         return StatusChange.objects.none()
-    return StatusChange.objects.filter(contribution=contribution).only(
-        "id", "contribution_id", "from_status", "to_status", "reason", "created_at"
-    )
+    return _public_changes().filter(contribution=contribution)
 
 
 def internal_notes_for(user: AnyUser, *, contribution: Contribution) -> QuerySet[InternalNote]:

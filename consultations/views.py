@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -35,7 +34,6 @@ from consultations.models import (
     Contribution,
     ContributionPhoto,
     ModerationState,
-    StatusChange,
 )
 from social.forms import apply_errors
 
@@ -461,13 +459,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     """The user's own contributions in every state, with their history and official answers."""
     if not policy.can_participate(request.user):
         raise Http404
-    # The public history only: the same fields as selectors.public_status_history (never who).
-    history = StatusChange.objects.only(
-        "id", "contribution_id", "from_status", "to_status", "reason", "created_at"
-    ).order_by("created_at", "id")
-    rows = selectors.my_requests(request.user).prefetch_related(
-        Prefetch("status_changes", queryset=history, to_attr="public_history")
-    )
+    rows = selectors.my_requests_with_history(request.user)
     page = Paginator(rows, REQUESTS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -76,11 +76,12 @@ def test_the_home_page_lists_trending_topics_of_the_week_that_the_reader_may_see
     assert "/sujets/direction/" not in html(response)
 
 
-def test_citizens_keep_their_welcome_text_and_have_no_feed(world, as_user):
+def test_citizens_are_led_to_consultations_and_have_no_feed(world, as_user):
     response = as_user("citizen").get("/")
     assert response.status_code == 200
     assert "Bonjour Cécile Citoyenne" in text(response)
-    assert "Les espaces de consultation des quartiers apparaîtront ici" in text(response)
+    assert 'href="/consultations/"' in html(response)
+    assert 'href="/mes-demandes/"' in html(response)
     assert "Votre fil d’actualité" not in text(response)
     assert 'class="feed"' not in html(response)
 
