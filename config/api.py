@@ -2,19 +2,15 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
-from ninja.security import HttpBearer
-from ninja.security import SessionAuth as NinjaSessionAuth
-from ninja.throttling import SimpleRateThrottle
 
 from accounts.api import router as accounts_router
-from accounts.services import authenticate_token
+from config.api_auth import SessionAuth, TokenAuth, UserRateThrottle
 from consultations.api import router as consultations_router
 from files.api import router as files_router
 from groups.api import router as groups_router
@@ -22,54 +18,6 @@ from meetings.api import router as meetings_router
 from messaging.api import router as messaging_router
 from search.api import router as search_router
 from social.api import router as social_router
-
-
-class TokenAuth(HttpBearer):
-    """`Authorization: Bearer mlg_…`: a personal token, created on the profile page."""
-
-    def __call__(self, request: HttpRequest):
-        if "Authorization" in request.headers:
-            # A client that sends credentials means them: a bad token is a 401, never a
-            # silent fall-back to whatever session cookie travels along.
-            user = super().__call__(request)
-            if user is None:
-                raise AuthenticationError
-            return user
-        return None
-
-    def authenticate(self, request: HttpRequest, token: str):
-        user = authenticate_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-class SessionAuth(NinjaSessionAuth):
-    """The browser's session; unsafe methods need the CSRF token, as for pages."""
-
-    def __call__(self, request: HttpRequest):
-        if not request.user.is_authenticated:
-            return None
-        return super().__call__(request)
-
-
-class UserRateThrottle(SimpleRateThrottle):
-    """`API_RATE_LIMIT` requests per user, read at each request so it can be tuned live."""
-
-    scope = "api"
-
-    def __init__(self) -> None:
-        self.rate = None
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        if not settings.API_RATE_LIMIT:
-            return True
-        self.rate = settings.API_RATE_LIMIT
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        return f"throttle_api_user_{request.auth.pk}"
 
 
 class ErrorOut(Schema):

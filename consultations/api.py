@@ -4,14 +4,12 @@ open-data export.
 
 Thin: each route finds what it acts on through consultations.selectors (404 alike for unknown
 and forbidden) and calls one service, which checks consultations.policy. Public reads accept
-anonymous visitors (`PUBLIC`); everything else needs a session or a token, and the internal
+anonymous visitors (`public()`); everything else needs a session or a token, and the internal
 routes (moderation, follow-up) answer 404 to whoever is not agency staff, as for an unknown id.
 """
 
 from typing import Annotated, Any
 
-from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import transaction
@@ -20,9 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Path, Query, Router, Status, UploadedFile
 from ninja.pagination import paginate
-from ninja.throttling import SimpleRateThrottle
 
-from config.client_ip import client_ip
+from config.api_auth import public
 from config.pagination import MAX_LIMIT, Pagination
 from consultations import export, policy, selectors, services
 from consultations.brief import compute_brief
@@ -84,58 +81,7 @@ Photos = Annotated[
 ]
 
 
-# --- Public reads: anonymous visitors welcome ---------------------------------------------
-
-
-class PublicReader:
-    """The API's own credentials when the client sends some (a bad token is still a 401),
-    otherwise an anonymous visitor: the policy then shows the public view."""
-
-    def __call__(self, request: HttpRequest):
-        # Imported here: config.api imports this module to mount the router.
-        from config.api import api
-
-        for scheme in api.auth:
-            user = scheme(request)
-            if user:
-                return user
-        return AnonymousUser()
-
-
-class PublicRateThrottle(SimpleRateThrottle):
-    """`API_RATE_LIMIT` per signed-in user (the same budget as every other call), and per
-    client address for anonymous visitors, who would otherwise share one budget."""
-
-    scope = "api"
-
-    def __init__(self) -> None:
-        self.rate = None
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        if not settings.API_RATE_LIMIT:
-            return True
-        self.rate = settings.API_RATE_LIMIT
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        if request.auth.is_authenticated:
-            return f"throttle_api_user_{request.auth.pk}"
-        return f"throttle_api_anonymous_{client_ip(request)}"
-
-
-# OpenAPI: a session, a token, or nothing at all (`{}`).
-_OPTIONAL_SECURITY = [{"TokenAuth": []}, {"SessionAuth": []}, {}]
-
-
-def public(responses: dict[int, dict] | None = None) -> dict:
-    """Keyword arguments of a route that anonymous visitors may call."""
-    extra: dict[str, Any] = {"security": _OPTIONAL_SECURITY}
-    if responses:
-        extra["responses"] = responses
-    return {"auth": PublicReader(), "throttle": [PublicRateThrottle()], "openapi_extra": extra}
-
-
+# Public reads (anonymous visitors welcome) are marked with config.api_auth.public().
 CSV_RESPONSE = {
     "description": "Les contributions publiées, pseudonymisées (Licence Ouverte 2.0)",
     "content": {"text/csv": {"schema": {"type": "string"}}},
