@@ -83,6 +83,11 @@ def can_view_brief(user: AnyUser, consultation: Consultation) -> bool:
     return _kind(user) in (User.Kind.STAFF, User.Kind.ELECTED)
 
 
+def can_follow_consultations(user: AnyUser) -> bool:
+    """The internal follow-up pages (staff: management, moderation, triage; elected: briefs)."""
+    return _kind(user) in (User.Kind.STAFF, User.Kind.ELECTED)
+
+
 def can_export(user: AnyUser, consultation: Consultation) -> bool:
     """Open data: whoever may see a consultation, once it is closed."""
     return can_view_consultation(user, consultation) and consultation.is_closed

@@ -108,7 +108,7 @@ def _error_text(error: ValidationError) -> str:
 def staff_home(request: HttpRequest) -> HttpResponse:
     """The consultations with their staff links (staff), or their briefs (elected)."""
     user = request.user
-    if not (policy.is_staff(user) or policy.can_view_brief(user, None)):
+    if not policy.can_follow_consultations(user):
         raise Http404
     consultations = selectors.consultations_for(user).annotate(
         pending_count=Count(

@@ -163,6 +163,7 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
             "upcoming": groups[Consultation.State.UPCOMING],
             "past": groups[Consultation.State.CLOSED],
             "can_participate": policy.can_participate(request.user),
+            "can_follow": policy.can_follow_consultations(request.user),
             **_auth_links(request),
         },
     )

@@ -104,6 +104,8 @@ def test_the_list_shows_open_and_past_consultations_and_upcoming_ones_to_insider
     else:
         insider = who in {"moderator", "staff", "elected"}
         assert titles == {"open": True, "closed": True, "upcoming": insider}
+        follow_up = f'href="{reverse("consultations:staff_home")}"' in response.content.decode()
+        assert follow_up is insider
     if who == "anonymous":
         assert "créez un compte citoyen" in page
 
