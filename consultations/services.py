@@ -641,22 +641,30 @@ def _decide(*, moderator: User, target, action: str, reason: str, field: str) ->
     )
 
 
+def _moderate(*, moderator: User, target, consultation, action: str, reason: str, field: str):
+    if not policy.can_moderate(moderator, consultation):
+        raise PermissionDenied
+    locked = type(target).objects.select_for_update().get(pk=target.pk)
+    decision = _decide(
+        moderator=moderator, target=locked, action=action, reason=reason, field=field
+    )
+    target.moderation_state, target.hidden_reason = locked.moderation_state, locked.hidden_reason
+    return decision
+
+
 @transaction.atomic
 def moderate_contribution(
     *, moderator: User, contribution: Contribution, action: str, reason: str = ""
 ) -> ModerationDecision:
     """Approve, hide (with a public reason) or restore a contribution; logged."""
-    if not policy.can_moderate(moderator, contribution.consultation):
-        raise PermissionDenied
-    locked = Contribution.objects.select_for_update().get(pk=contribution.pk)
-    decision = _decide(
-        moderator=moderator, target=locked, action=action, reason=reason, field="contribution"
+    return _moderate(
+        moderator=moderator,
+        target=contribution,
+        consultation=contribution.consultation,
+        action=action,
+        reason=reason,
+        field="contribution",
     )
-    contribution.moderation_state, contribution.hidden_reason = (
-        locked.moderation_state,
-        locked.hidden_reason,
-    )
-    return decision
 
 
 @transaction.atomic
@@ -664,14 +672,14 @@ def moderate_comment(
     *, moderator: User, comment: ConsultationComment, action: str, reason: str = ""
 ) -> ModerationDecision:
     """Approve, hide (with a public reason) or restore a comment; logged."""
-    if not policy.can_moderate(moderator, comment.contribution.consultation):
-        raise PermissionDenied
-    locked = ConsultationComment.objects.select_for_update().get(pk=comment.pk)
-    decision = _decide(
-        moderator=moderator, target=locked, action=action, reason=reason, field="comment"
+    return _moderate(
+        moderator=moderator,
+        target=comment,
+        consultation=comment.contribution.consultation,
+        action=action,
+        reason=reason,
+        field="comment",
     )
-    comment.moderation_state, comment.hidden_reason = locked.moderation_state, locked.hidden_reason
-    return decision
 
 
 @transaction.atomic
