@@ -253,6 +253,79 @@ def moderation_queue(
     }
 
 
+def hidden_for_moderation(user: AnyUser, *, consultation: Consultation) -> dict[str, QuerySet]:
+    """What a consultation's moderators hid, newest first, so that they may restore it."""
+    moderated = policy.moderated_consultations(user).filter(pk=consultation.pk).values("pk")
+    return {
+        "contributions": Contribution.objects.filter(
+            consultation__in=moderated, moderation_state=ModerationState.HIDDEN
+        )
+        .select_related("category", "author")
+        .order_by("-updated_at", "-id"),
+        "comments": ConsultationComment.objects.filter(
+            contribution__consultation__in=moderated, moderation_state=ModerationState.HIDDEN
+        )
+        .select_related("contribution", "author")
+        .order_by("-created_at", "-id"),
+    }
+
+
+def get_report_for_moderator(user: AnyUser, report_id: int) -> Report:
+    """A report on something `user` moderates; 404 alike for unknown and not theirs."""
+    report = _first_or_404(
+        Report.objects.select_related(
+            "contribution__consultation", "comment__contribution__consultation"
+        ),
+        report_id,
+    )
+    target = report.contribution or report.comment.contribution
+    if not policy.can_moderate(user, target.consultation):
+        raise Http404
+    return report
+
+
+def followed_consultations(user: AnyUser) -> QuerySet[Consultation]:
+    """The consultations of the follow-up pages, with what waits: contributions pending
+    moderation and requests not yet handled."""
+    if not policy.can_follow_consultations(user):
+        return Consultation.objects.none()
+    return consultations_for(user).annotate(
+        pending_count=Count(
+            "contributions", filter=Q(contributions__moderation_state=ModerationState.PENDING)
+        ),
+        open_request_count=Count(
+            "contributions",
+            filter=Q(
+                contributions__status__in=[
+                    Contribution.Status.RECEIVED,
+                    Contribution.Status.IN_PROGRESS,
+                ],
+                contributions__moderation_state__in=[
+                    ModerationState.PENDING,
+                    ModerationState.PUBLISHED,
+                ],
+            ),
+        ),
+    )
+
+
+def staff_history(user: AnyUser, *, contribution: Contribution) -> dict[str, QuerySet]:
+    """A request's status changes with who made them, and its moderation decisions (staff)."""
+    if not policy.can_view_internal(user):
+        return {
+            "history": StatusChange.objects.none(),
+            "decisions": ModerationDecision.objects.none(),
+        }
+    return {
+        "history": StatusChange.objects.filter(contribution=contribution)
+        .select_related("changed_by")
+        .order_by("created_at", "id"),
+        "decisions": ModerationDecision.objects.filter(contribution=contribution)
+        .select_related("moderator")
+        .order_by("created_at", "id"),
+    }
+
+
 def moderation_log(user: AnyUser, *, consultation: Consultation) -> QuerySet[ModerationDecision]:
     """Every decision on a consultation's contributions and comments (moderators and staff)."""
     if not (policy.can_view_internal(user) or policy.can_moderate(user, consultation)):

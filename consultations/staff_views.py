@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,12 +24,7 @@ from consultations import brief as brief_module
 from consultations import export, policy, selectors, services
 from consultations.models import (
     Consultation,
-    ConsultationComment,
     Contribution,
-    ModerationDecision,
-    ModerationState,
-    Report,
-    StatusChange,
 )
 from consultations.pdf import brief_pdf
 from consultations.staff_forms import (
@@ -110,25 +104,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not policy.can_follow_consultations(user):
         raise Http404
-    consultations = selectors.consultations_for(user).annotate(
-        pending_count=Count(
-            "contributions",
-            filter=Q(contributions__moderation_state=ModerationState.PENDING),
-        ),
-        open_request_count=Count(
-            "contributions",
-            filter=Q(
-                contributions__status__in=[
-                    Contribution.Status.RECEIVED,
-                    Contribution.Status.IN_PROGRESS,
-                ],
-                contributions__moderation_state__in=[
-                    ModerationState.PENDING,
-                    ModerationState.PUBLISHED,
-                ],
-            ),
-        ),
-    )
+    consultations = selectors.followed_consultations(user)
     moderated = set(policy.moderated_consultations(user).values_list("pk", flat=True))
     return render(
         request,
@@ -258,20 +234,9 @@ def moderation(request: HttpRequest, consultation_id: int) -> HttpResponse:
     context = {"consultation": consultation, "can_moderate": can_moderate}
     if can_moderate:
         context.update(_queue_context(request.user, consultation))
-        context["hidden_contributions"] = list(
-            Contribution.objects.filter(
-                consultation=consultation, moderation_state=ModerationState.HIDDEN
-            )
-            .select_related("category", "author")
-            .order_by("-updated_at", "-id")[:LOG_SIZE]
-        )
-        context["hidden_comments"] = list(
-            ConsultationComment.objects.filter(
-                contribution__consultation=consultation, moderation_state=ModerationState.HIDDEN
-            )
-            .select_related("contribution", "author")
-            .order_by("-created_at", "-id")[:LOG_SIZE]
-        )
+        hidden = selectors.hidden_for_moderation(request.user, consultation=consultation)
+        context["hidden_contributions"] = list(hidden["contributions"][:LOG_SIZE])
+        context["hidden_comments"] = list(hidden["comments"][:LOG_SIZE])
     context["log"] = list(
         selectors.moderation_log(request.user, consultation=consultation)[:LOG_SIZE]
     )
@@ -345,18 +310,8 @@ def moderate_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
 @require_POST
 def dismiss_report(request: HttpRequest, report_id: int) -> HttpResponse:
     """The report was not founded: resolve it without a decision."""
-    report = (
-        Report.objects.select_related(
-            "contribution__consultation", "comment__contribution__consultation"
-        )
-        .filter(pk=report_id)
-        .first()
-    )
-    if report is None:
-        raise Http404
+    report = selectors.get_report_for_moderator(request.user, report_id)
     target = report.contribution or report.comment.contribution
-    if not policy.can_moderate(request.user, target.consultation):
-        raise Http404
     try:
         services.dismiss_reports(moderator=request.user, report_ids=[report.pk])
     except (ValidationError, PermissionDenied):
@@ -534,16 +489,7 @@ def _contribution_page(
         ),
         "discuss": bound.get("discuss") or DiscussForm(groups=_groups_for(user)),
     }
-    history = (
-        StatusChange.objects.filter(contribution=contribution)
-        .select_related("changed_by")
-        .order_by("created_at", "id")
-    )
-    decisions = (
-        ModerationDecision.objects.filter(contribution=contribution)
-        .select_related("moderator")
-        .order_by("created_at", "id")
-    )
+    follow_up = selectors.staff_history(user, contribution=contribution)
     return render(
         request,
         "consultations/staff/contribution.html",
@@ -552,8 +498,8 @@ def _contribution_page(
             "consultation": consultation,
             "forms": forms,
             "templates": rendered,
-            "history": list(history),
-            "decisions": list(decisions),
+            "history": list(follow_up["history"]),
+            "decisions": list(follow_up["decisions"]),
             "notes": list(selectors.internal_notes_for(user, contribution=contribution)),
             "answers": list(contribution.answers.select_related("service", "author")),
             "comments": list(selectors.comments_for(user, contribution=contribution)),
