@@ -2,7 +2,7 @@
 by search.backend, ordered newest first or by relevance, grouped by section, paginated.
 
 Visibility is never decided here: every source starts from the owning app's `visible_*`
-queryset (or a test-pinned equivalent, see `_visible_comments`), and only those rows are
+queryset, and only those rows are
 matched, counted, highlighted or shown. No section shows a count or a facet.
 """
 
@@ -13,7 +13,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -143,20 +150,6 @@ def _url(name: str, *args) -> str:
         return reverse(name, args=args)
     except NoReverseMatch:  # an app whose pages are not mounted
         return ""
-
-
-def _visible_comments(user: User) -> QuerySet[Comment]:
-    """`social.policy.visible_comments`, written with correlated EXISTS so that a page of
-    matches is checked row by row instead of hashing every readable post first (at a million
-    posts that hash alone takes longer than the whole search). Same rows: a comment is
-    readable when the subject of its thread is; tests/search pins the equality."""
-    from meetings.policy import visible_meetings
-
-    return Comment.objects.filter(
-        Exists(social_policy.visible_posts(user).filter(pk=OuterRef("post_id")))
-        | Exists(file_policy.visible_files(user).filter(pk=OuterRef("file_id")))
-        | Exists(visible_meetings(user).filter(pk=OuterRef("item__meeting_id")))
-    )
 
 
 @dataclass(frozen=True)
@@ -297,11 +290,7 @@ SOURCES: list[Source] = [
         1,
         "comment",
         "posts",
-        rows=lambda u: (
-            _visible_comments(u)
-            .filter(deleted_at__isnull=True)
-            .filter(Q(post__isnull=True) | Q(post__deleted_at__isnull=True))
-        ),
+        rows=social_policy.live_comments,
         fields=("body",),
         snippet_field="body",
         present=_comment,
@@ -509,7 +498,17 @@ def _newest(
             Q(**{f"{d}__lt": moment}) | Q(**{d: moment, "pk__lt": pk})
         )
         rest = _match(source, rows.filter(window & older), terms)
-        found += _keys(rest, source, limit - len(found), extra)
+        # How common is the word itself, whoever may see it? The planner cannot tell a rare
+        # word from a medium one (no statistics below its most common lexemes), and reading
+        # the date index for a rare word means reading the whole table: for a rare word the
+        # order is computed on the matches the GIN index finds instead.
+        hits = _match(source, table.filter(recent), terms).order_by()[:limit].count()
+        if hits < limit:
+            by_date = ExpressionWrapper(F(d) + Value(timedelta(0)), output_field=DateTimeField())
+            rest = rest.order_by(by_date.desc(), "-pk")
+            found += list(rest.values_list(d, "pk", *extra)[: limit - len(found)])
+        else:
+            found += _keys(rest, source, limit - len(found), extra)
     return found
 
 

@@ -1,6 +1,6 @@
 """Who may see and do what with posts and comments. The only place that decides it."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from groups import policy as group_policy
@@ -115,14 +115,33 @@ def can_share(user: User, post: Post, target: Group) -> bool:
 # as posts), so their policies are imported where such a thread is read.
 
 
-def visible_comments(user: User) -> QuerySet[Comment]:
+def _readable_thread(user: User, *, live_posts: bool = False) -> Q:
+    """A comment's thread is readable when its subject is (a post, a file or a meeting's
+    item). Correlated EXISTS, so that a page of comments is checked row by row instead of
+    hashing every post the user may read first (at a million posts, that hash alone took
+    longer than a whole search)."""
     from files.policy import visible_files
     from meetings.policy import visible_meetings
 
-    return Comment.objects.filter(
-        Q(post__in=visible_posts(user).values("pk"))
-        | Q(file__in=visible_files(user).values("pk"))
-        | Q(item__meeting__in=visible_meetings(user).values("pk"))
+    posts = visible_posts(user)
+    if live_posts:
+        posts = posts.filter(deleted_at__isnull=True)
+    return (
+        Exists(posts.filter(pk=OuterRef("post_id")))
+        | Exists(visible_files(user).filter(pk=OuterRef("file_id")))
+        | Exists(visible_meetings(user).filter(pk=OuterRef("item__meeting_id")))
+    )
+
+
+def visible_comments(user: User) -> QuerySet[Comment]:
+    """Comments in threads `user` may read (mirror of `can_view_thread`), deleted included."""
+    return Comment.objects.filter(_readable_thread(user))
+
+
+def live_comments(user: User) -> QuerySet[Comment]:
+    """`visible_comments` that are not deleted, in threads whose post is not deleted."""
+    return Comment.objects.filter(deleted_at__isnull=True).filter(
+        _readable_thread(user, live_posts=True)
     )
 
 

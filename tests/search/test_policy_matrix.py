@@ -234,11 +234,29 @@ def test_anonymous_visitors_have_no_search(search_world, client):
     assert selectors.search(AnonymousUser(), WORD).sections == []
 
 
-def test_comments_are_read_with_the_same_rule_as_social_policy(search_world):
-    """search.selectors checks comments with correlated EXISTS (fast at a million rows);
-    for every viewer it must be exactly social.policy.visible_comments."""
+def test_comments_are_readable_exactly_when_their_thread_is(search_world):
+    """social.policy.visible_comments (correlated EXISTS, fast at a million rows) is the
+    mirror of can_view_thread, for every viewer."""
+    from social.models import Comment
+
+    comments = list(Comment.objects.select_related("post", "file", "item"))
     for viewer in VIEWERS_WITH_CITIZEN2:
         user = search_world.users[viewer]
-        assert set(selectors._visible_comments(user).values_list("pk", flat=True)) == set(
-            social_policy.visible_comments(user).values_list("pk", flat=True)
+        assert set(social_policy.visible_comments(user).values_list("pk", flat=True)) == {
+            c.pk for c in comments if social_policy.can_view_thread(user, c)
+        }, viewer
+
+
+def test_live_comments_are_the_policy_s_comments_minus_the_deleted(search_world):
+    from django.db.models import Q
+
+    for viewer in VIEWERS_WITH_CITIZEN2:
+        user = search_world.users[viewer]
+        policy_live = (
+            social_policy.visible_comments(user)
+            .filter(deleted_at__isnull=True)
+            .filter(Q(post__isnull=True) | Q(post__deleted_at__isnull=True))
+        )
+        assert set(social_policy.live_comments(user).values_list("pk", flat=True)) == set(
+            policy_live.values_list("pk", flat=True)
         ), viewer

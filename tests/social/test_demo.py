@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_DOMAIN
 from accounts.models import User
+from consultations.models import Contribution
 from groups import policy as group_policy
 from groups.models import Group, JoinRequest, Membership
 from meetings.models import Meeting
@@ -71,9 +72,12 @@ def test_loading_the_demo_twice_gives_the_same_data(demo):
     output = _load()
     assert _counts() == first
     assert first["Group"] == len(GROUPS)
-    # The meetings demo publishes the minutes of its closed meeting to the group feed.
+    # The meetings demo publishes the minutes of its closed meeting to the group feed, and
+    # the consultations demo turns a resident's request into an internal discussion post.
     minutes = Meeting.objects.exclude(minutes_post=None).count()
-    assert first["Post"] == len(POSTS) + minutes
+    discussions = Contribution.objects.exclude(internal_post=None).count()
+    assert discussions == 1
+    assert first["Post"] == len(POSTS) + minutes + discussions
     assert demo.count("— created") == len(GROUPS)
     assert "— created" not in output
 
