@@ -131,10 +131,10 @@ def visible_contributions(
     published = Q(moderation_state=ModerationState.PUBLISHED)
     if kind == User.Kind.ELECTED:
         return qs.filter(published)
-    readable = published
+    readable = published & Q(consultation__opens_at__lte=timezone.now())
     if kind == User.Kind.CITIZEN:
-        readable |= Q(author=user)
-    return qs.filter(readable, consultation__opens_at__lte=timezone.now())
+        readable |= Q(author=user)  # their own, always (even if the opening was moved later)
+    return qs.filter(readable)
 
 
 def can_view_contribution(user: AnyUser, contribution: Contribution) -> bool:

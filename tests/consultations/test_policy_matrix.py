@@ -222,3 +222,17 @@ def test_each_kind_of_user_reads_exactly_its_comments(world, who):
     if "others" in CONTRIBUTIONS[who]:
         row = selectors.contributions_for(user, consultation=others.consultation).get(pk=others.pk)
         assert row.comment_count == 1  # published comments only
+
+
+def test_a_citizen_still_reads_their_own_contribution_when_the_opening_is_moved_later(world):
+    """The list and the single check agree: one's own contribution stays readable (and only
+    to its author among the public) if staff move the consultation's opening after it."""
+    from tests.consultations.conftest import shift_to
+
+    shift_to(world.consultations["open"], "upcoming")
+    mine = Contribution.objects.get(pk=world.contributions["published"].pk)
+    for who in ("author", "other_citizen", "anonymous", "staff", "elected", "external"):
+        user = world.users[who]
+        listed = policy.visible_contributions(user).filter(pk=mine.pk).exists()
+        assert listed is policy.can_view_contribution(user, mine), who
+        assert listed is (who in {"author", "staff", "elected"}), who
