@@ -26,6 +26,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
 def main() -> int:
     if sys.argv[1:] == ["--digests-only"]:  # daily digests for 2,000 people (bench/digests.py)
+        django.setup()
         from bench.digests import main as digests_main
 
         return digests_main()

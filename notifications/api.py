@@ -125,7 +125,12 @@ def email_preferences(request: HttpRequest) -> dict:
 
 @router.put("/me/email-preferences", response=EmailPreferencesOut)
 def set_email_preferences(request: HttpRequest, payload: EmailPreferencesIn) -> dict:
-    """Change the choices given (absent: unchanged); `groups` only for your groups."""
+    """Change the choices given (absent: unchanged); `groups` only for your groups (another
+    group's id answers 404, like an unknown one)."""
+    wanted = {g.group for g in payload.groups}
+    mine = selectors.group_frequencies(request.auth).filter(group_id__in=wanted)
+    if wanted and mine.count() != len(wanted):
+        raise Http404
     services.update_email_preferences(
         actor=request.auth,
         language=payload.language,

@@ -100,7 +100,10 @@ def deliver_once(
     sends nothing. `build()` returning None (nothing worth sending) marks it done too. A
     failure to send rolls the mark back and raises, for the job to retry.
     """
-    EmailDelivery.objects.get_or_create(key=key, defaults={"recipient": user})
+    # INSERT … ON CONFLICT DO NOTHING: one statement, whether the row exists or not.
+    EmailDelivery.objects.bulk_create(
+        [EmailDelivery(key=key, recipient=user)], ignore_conflicts=True
+    )
     with transaction.atomic():
         delivery = (
             EmailDelivery.objects.select_for_update(skip_locked=True)

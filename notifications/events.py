@@ -1,14 +1,14 @@
 """The unread count of notifications, pushed to the recipient's sockets after commit.
 
 `{"type": "notification.count", "data": {"count": n}}`: static/js/realtime.js shows it on the
-bell. The count is read after commit, so it is the one the list shows.
+bell. The count is read after commit, so it is the one the list shows. Like presence, a count
+has no `seq` (realtime.sequence): each one replaces the last, so a missed one must not make
+the tab resync, and a reconnecting tab asks the API for it (static/js/notifications.js).
 """
 
 from django.db import transaction
 
-# Bound once, when the app loads (NotificationsConfig.ready): the count is its own stream,
-# published beside the events of the app that caused it.
-from realtime.events import publish as _publish
+from realtime.events import PUSH, _send
 
 COUNT = "notification.count"
 
@@ -24,5 +24,9 @@ def _publish_counts(user_ids: list[int]) -> None:
     from accounts.models import User
     from notifications.selectors import unread_count
 
-    for user in User.objects.filter(pk__in=user_ids):
-        _publish([user.pk], COUNT, {"count": unread_count(user)})
+    _send(
+        {
+            user.pk: {"type": PUSH, "event": {"type": COUNT, "data": {"count": unread_count(user)}}}
+            for user in User.objects.filter(pk__in=user_ids)
+        }
+    )

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 from social.schemas import MAX_ID, _In
 
@@ -65,8 +66,8 @@ class EmailPreferencesOut(Schema):
 
 class EmailPreferencesIn(_In):
     language: Literal["", "fr", "en"] | None = None
-    email_mentions: bool | None = None
-    email_messages: bool | None = None
+    email_mentions: StrictBool | None = None
+    email_messages: StrictBool | None = None
     default_frequency: FrequencyName | None = None
     groups: list[GroupFrequencyIn] = Field(default_factory=list, max_length=1000)
 

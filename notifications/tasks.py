@@ -7,6 +7,7 @@ backoff (SMTP or database trouble), never dropped silently.
 
 import logging
 import smtplib
+import time
 from datetime import date
 
 from celery import Task, shared_task
@@ -210,10 +211,19 @@ def digest_message(digest: Digest):
     )
 
 
-def send_digest(user: User, period: Period, activity: Activity | None = None) -> bool:
-    """Build and send `user`'s digest for `period` once; False when already sent or empty."""
-    key = f"digest:{period.frequency}:{period.key}:{user.pk}"
-    if EmailDelivery.objects.filter(key=key, sent_at__isnull=False).exists():
+def digest_key(user_id: int, period: Period) -> str:
+    return f"digest:{period.frequency}:{period.key}:{user_id}"
+
+
+def send_digest(
+    user: User, period: Period, activity: Activity | None = None, *, sent: bool | None = None
+) -> bool:
+    """Build and send `user`'s digest for `period` once; False when already sent or empty.
+    `sent`: whether the caller already knows it left (a batch asks once for all)."""
+    key = digest_key(user.pk, period)
+    if sent is None:
+        sent = EmailDelivery.objects.filter(key=key, sent_at__isnull=False).exists()
+    if sent:
         return False
     digest = build_digest(user, period, activity)
     if digest is None or digest.is_empty or not user.email:
@@ -258,19 +268,47 @@ def send_weekly_digests(day: str | None = None) -> int:
     return _start(Frequency.WEEKLY, day)
 
 
+_activities: dict[str, tuple[float, Activity]] = {}
+ACTIVITY_SECONDS = 600
+
+
+def _activity_of(period: Period) -> Activity:
+    """The period's activity, read once per worker process for all its batches while nothing
+    new is written (it holds post ids and counts only: what each person may see is checked
+    person by person)."""
+    from django.db.models import Max
+
+    from social.models import Comment, Post
+
+    # Anything written since makes it stale (two indexed look-ups instead of the day's scan).
+    last_post = Post.objects.aggregate(last=Max("pk"))["last"]
+    last_comment = Comment.objects.aggregate(last=Max("pk"))["last"]
+    key = f"{period.frequency}:{period.key}:{last_post}:{last_comment}"
+    found = _activities.get(key)
+    if found is None or time.monotonic() - found[0] > ACTIVITY_SECONDS:
+        _activities.clear()
+        found = _activities[key] = (time.monotonic(), Activity.of(period))
+    return found[1]
+
+
 @_task()
 def send_digest_batch(user_ids: list[int], frequency: str, day: str) -> int:
     """The digests of a batch of people; a retry skips those already sent."""
     if frequency not in (Frequency.DAILY, Frequency.WEEKLY):
         raise ValueError(frequency)
     period = Period.of(frequency, date.fromisoformat(day))
-    activity = Activity.of(period)
+    activity = _activity_of(period)
+    done = set(
+        EmailDelivery.objects.filter(
+            key__in=[digest_key(pk, period) for pk in user_ids], sent_at__isnull=False
+        ).values_list("recipient_id", flat=True)
+    )
     sent = 0
     users = User.objects.filter(pk__in=user_ids, is_active=True).select_related(
         "notification_settings"
     )
     for user in users:
-        sent += send_digest(user, period, activity)
+        sent += send_digest(user, period, activity, sent=user.pk in done)
     return sent
 
 

@@ -257,9 +257,7 @@ def test_deleting_ones_account_removes_it_and_pseudonymises_the_contributions(
     public = selectors.contributions_for(AnonymousUser(), consultation=mine.consultation)
     assert {c.author_display for c in public} == {"un habitant", "Bruno Voisin"}
     # The neighbour's own data no longer mentions the deleted citizen anywhere.
-    assert "Cécile Citoyenne" not in json.dumps(
-        export.citizen_data(neighbour), ensure_ascii=False
-    )
+    assert "Cécile Citoyenne" not in json.dumps(export.citizen_data(neighbour), ensure_ascii=False)
     # Signed out here, in the other browser and on the API.
     follow = client.get(response["Location"])
     assert "Votre compte a été supprimé" in follow.content.decode()

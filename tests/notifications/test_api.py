@@ -144,7 +144,7 @@ def test_email_preferences_read_and_change(agency):
 def test_email_preferences_refuse_bad_input_and_write_nothing(agency):
     client = api(agency.paul)
     cases = [
-        ({"groups": [{"group": agency.garage.pk, "frequency": "daily"}]}, 400),  # not a member
+        ({"groups": [{"group": agency.garage.pk, "frequency": "daily"}]}, 404),  # not a member
         ({"groups": [{"group": agency.garage.pk, "frequency": "hourly"}]}, 422),
         ({"language": "de"}, 422),
         ({"default_frequency": "sometimes"}, 422),
