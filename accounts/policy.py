@@ -43,6 +43,12 @@ def visible_people(viewer: User) -> QuerySet[User]:
     return User.objects.filter(pk=viewer.pk)
 
 
+def has_workspace(user: User) -> bool:
+    """The agency's workspace (groups, posts, files, messages, meetings): every active
+    account but citizens', which exist only for consultations."""
+    return bool(user.is_authenticated and user.is_active and not user.is_citizen)
+
+
 def can_delete_own_account(user: User) -> bool:
     """Citizens close their account themselves (right to erasure); other accounts carry the
     agency's work (posts, files, meetings) and are closed by an administrator."""

@@ -10,7 +10,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from accounts.api import router as accounts_router
-from config.api_auth import SessionAuth, TokenAuth, UserRateThrottle
+from config.api_auth import WORKSPACE_AUTH, SessionAuth, TokenAuth, UserRateThrottle
 from consultations.api import router as consultations_router
 from files.api import router as files_router
 from groups.api import router as groups_router
@@ -64,11 +64,11 @@ api = MaillageAPI(
     urls_namespace="api",
 )
 api.add_router("/", accounts_router)
-api.add_router("/", groups_router)
-api.add_router("/", social_router)
-api.add_router("/", files_router)
-api.add_router("/", messaging_router)
-api.add_router("/", meetings_router)
+api.add_router("/", groups_router, auth=WORKSPACE_AUTH)
+api.add_router("/", social_router, auth=WORKSPACE_AUTH)
+api.add_router("/", files_router, auth=WORKSPACE_AUTH)
+api.add_router("/", messaging_router, auth=WORKSPACE_AUTH)
+api.add_router("/", meetings_router, auth=WORKSPACE_AUTH)
 api.add_router("/", search_router)
 api.add_router("/", consultations_router)
 api.add_router("/", "notifications.api.router")

@@ -5,18 +5,32 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 from ninja.throttling import SimpleRateThrottle
 
+from accounts import policy as account_policy
 from accounts.services import authenticate_token
 from config.client_ip import client_ip
 
 
+def _admitted(user, workspace: bool):
+    """With `workspace`, the agency's own routers (groups, posts, files, messages,
+    meetings): a citizen's call answers 404 whatever the address, as their pages do, before
+    any parameter is read."""
+    if user and workspace and not account_policy.has_workspace(user):
+        raise Http404
+    return user
+
+
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer mlg_…`: a personal token, created on the profile page."""
+
+    def __init__(self, *, workspace: bool = False) -> None:
+        self.workspace = workspace
+        super().__init__()
 
     def __call__(self, request: HttpRequest):
         if "Authorization" in request.headers:
@@ -25,7 +39,7 @@ class TokenAuth(HttpBearer):
             user = super().__call__(request)
             if user is None:
                 raise AuthenticationError
-            return user
+            return _admitted(user, self.workspace)
         return None
 
     def authenticate(self, request: HttpRequest, token: str):
@@ -38,10 +52,18 @@ class TokenAuth(HttpBearer):
 class SessionAuth(NinjaSessionAuth):
     """The browser's session; unsafe methods need the CSRF token, as for pages."""
 
+    def __init__(self, *, workspace: bool = False) -> None:
+        self.workspace = workspace
+        super().__init__()
+
     def __call__(self, request: HttpRequest):
         if not request.user.is_authenticated:
             return None
-        return super().__call__(request)
+        return _admitted(super().__call__(request), self.workspace)
+
+
+# The routers of the agency's workspace: the same credentials, refused to citizens.
+WORKSPACE_AUTH = [TokenAuth(workspace=True), SessionAuth(workspace=True)]
 
 
 class PublicReader:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Path, Query, Router, Status, UploadedFile
 from ninja.pagination import paginate
 
-from config.api_auth import public
+from config.api_auth import WORKSPACE_AUTH, public
 from config.pagination import MAX_LIMIT, Pagination
 from consultations import export, policy, selectors, services
 from consultations.brief import compute_brief
@@ -81,7 +81,8 @@ Photos = Annotated[
 ]
 
 
-# Public reads (anonymous visitors welcome) are marked with config.api_auth.public().
+# Public reads (anonymous visitors welcome) are marked with config.api_auth.public(); the
+# staff's follow-up refuses citizens outright (WORKSPACE_AUTH), like the agency's own routers.
 CSV_RESPONSE = {
     "description": "Les contributions publiées, pseudonymisées (Licence Ouverte 2.0)",
     "content": {"text/csv": {"schema": {"type": "string"}}},
@@ -326,7 +327,7 @@ def report(
 # --- Moderation (staff) -------------------------------------------------------------------
 
 
-@router.get("/moderation/queue", response=ModerationQueueOut)
+@router.get("/moderation/queue", response=ModerationQueueOut, auth=WORKSPACE_AUTH)
 def moderation_queue(
     request: HttpRequest, consultation: ConsultationFilter = None, limit: QueueLimit = MAX_LIMIT
 ) -> dict:
@@ -341,7 +342,11 @@ def moderation_queue(
     }
 
 
-@router.post("/moderation/{target_id}/decision", response={201: ModerationDecisionOut})
+@router.post(
+    "/moderation/{target_id}/decision",
+    response={201: ModerationDecisionOut},
+    auth=WORKSPACE_AUTH,
+)
 def moderation_decision(
     request: HttpRequest, target_id: TargetId, payload: ModerationDecisionIn
 ) -> Status:
@@ -370,7 +375,11 @@ def moderation_decision(
 # --- Follow-up (staff) --------------------------------------------------------------------
 
 
-@router.patch("/contributions/{contribution_id}/status", response=ContributionDetailOut)
+@router.patch(
+    "/contributions/{contribution_id}/status",
+    response=ContributionDetailOut,
+    auth=WORKSPACE_AUTH,
+)
 def triage(
     request: HttpRequest, contribution_id: ContributionId, payload: ContributionStatusPatch
 ) -> Contribution:
@@ -404,7 +413,11 @@ def triage(
     return _detail(request, found)
 
 
-@router.post("/contributions/{contribution_id}/answer", response={201: ContributionAnswerOut})
+@router.post(
+    "/contributions/{contribution_id}/answer",
+    response={201: ContributionAnswerOut},
+    auth=WORKSPACE_AUTH,
+)
 def answer(
     request: HttpRequest, contribution_id: ContributionId, payload: ContributionAnswerIn
 ) -> Status:
@@ -436,7 +449,7 @@ def my_requests(request: HttpRequest) -> object:
 # --- Visit brief and open data ------------------------------------------------------------
 
 
-@router.get("/consultations/{consultation_id}/brief", response=VisitBriefOut)
+@router.get("/consultations/{consultation_id}/brief", response=VisitBriefOut, auth=WORKSPACE_AUTH)
 def brief(request: HttpRequest, consultation_id: ConsultationId) -> dict:
     """The visit brief (staff and elected officials; others get a 404)."""
     found = _consultation(request, consultation_id)

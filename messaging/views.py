@@ -7,8 +7,8 @@ forbidden alike; citizens, who have no messaging, get 403.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -26,7 +26,7 @@ PREVIEW_LENGTH = 90
 
 def _require_messaging(user: User) -> None:
     if not policy.has_messaging(user):
-        raise PermissionDenied
+        raise Http404
 
 
 def _others(participation: Participant, viewer: User) -> list[User]:

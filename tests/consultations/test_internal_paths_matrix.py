@@ -8,17 +8,14 @@ so a new internal route is tested the day it appears, and a route of a new app f
 
 What each row of the matrix expects:
 - anonymous visitors: pages send them to the sign-in page, the API answers 401;
-- citizens: pages answer 404, the API answers 404 « Introuvable. », no answer ever contains a
-  word of the internal objects, and a write changes nothing. Refusals that come before any
-  object is looked up are accepted because they answer the same for every id: 405 for a
-  POST-only page opened with GET, 403 on the few pages that name no object (a feature
-  citizens do not have), 422/400 on an API write whose body is invalid (django-ninja
-  validates the body before the view runs). Each such refusal is checked to answer exactly
-  as it does for an unknown id, so it tells nothing about what exists;
+- citizens: pages answer 404, every operation of the workspace's API answers 404
+  « Introuvable. » whatever its method, parameters or body (config.api_auth refuses them
+  before anything is read), no answer ever contains a word of the internal objects, and a
+  write changes nothing. Refusals of pages that come before any object is looked up are
+  accepted because they answer the same for every id: 405 for a POST-only page opened with
+  GET, 403 on the few pages that name no object (a feature citizens do not have). Each such
+  refusal is checked to answer exactly as it does for an unknown id;
 - staff, as a contrast: the same addresses answer (the objects exist, the 404s are policy).
-
-The few known departures from « 404 » are listed below (NOT_YET_404_*): none of them shows
-data (checked), and each accepts 404 as well so the list can only shrink.
 """
 
 import re
@@ -190,25 +187,6 @@ CONSULTATION_API: dict[str, str] = {
 OWN_API_MODULES = ("notifications.api.",)
 FILTERED_API = {"search.api.search"}
 
-# Known departures from « citizens get 404 », none showing any data (checked below). They
-# all disappear with one guard in config/api.py answering 404 to citizens on the internal
-# routers before anything else (see the issue 7 note), and in messaging's page helper.
-NOT_YET_404_PAGES = {
-    # messaging.views._require_messaging: 403 « no messaging for citizens », for any id.
-    "messaging:conversation": 403,
-    "messaging:send": 403,
-}
-NOT_YET_404_API = {
-    # Lists answered empty to citizens rather than 404.
-    ("GET", "/feed"): 200,
-    ("GET", "/conversations"): 200,
-    ("GET", "/decisions"): 200,
-    ("GET", "/files"): 200,
-    ("GET", "/unread"): 200,
-    ("GET", "/messages/search"): 200,
-    # groups.api.list_groups: PermissionDenied (403) for those who have no groups.
-    ("GET", "/groups"): 403,
-}
 # Query strings some operations need to pass their validation and reach the policy.
 API_QUERY = {"/messages/search": "?q=secret"}
 
@@ -562,13 +540,12 @@ def test_citizens_get_404_from_every_internal_page_and_change_nothing(internal):
     wrong = []
     for route in internal_pages():
         url = _page_url(route, internal)
-        known = NOT_YET_404_PAGES.get(route.name)
         for method in (client.get, client.post):
             response = method(url, {"body": "Essai", "name": "Essai", "message": "Essai"})
             status = response.status_code
             case = (route.name, method.__name__.upper(), status)
             assert SECRET not in _text(response), case
-            if status == 404 or status == known:
+            if status == 404:
                 continue
             # Refused before any look-up: must answer the same for an unknown id.
             before_lookup = status == 405 or (status == 403 and not route.params)
@@ -691,15 +668,9 @@ def test_the_api_answers_404_to_citizens_on_every_internal_operation(internal):
         case = (operation.method, operation.path, status)
         assert SECRET not in _text(response), case
         assert _shows_nothing(response), case
-        if operation.method == "GET":
-            known = NOT_YET_404_API.get((operation.method, operation.path))
-            if not (status == 404 and response.json() == NOT_FOUND) and status != known:
-                wrong.append(case)
-        elif status != 404:
-            # An invalid body is refused before any look-up: the same for an unknown id.
-            unknown = _call(client, operation, _api_path(operation, internal, unknown=True), **auth)
-            if status not in {422, 400} or unknown.status_code != status:
-                wrong.append(case)
+        # Refused before any parameter or body is read: the same for every address.
+        if not (status == 404 and response.json() == NOT_FOUND):
+            wrong.append(case)
     assert wrong == [], "\n".join(map(str, wrong))
     assert db_state() == before
 
@@ -711,8 +682,7 @@ def test_the_api_answers_404_to_a_citizens_browser_session_too(internal):
         if operation.method != "GET":
             continue  # unsafe methods with a session need the CSRF token first
         response = client.get(_api_path(operation, internal))
-        known = NOT_YET_404_API.get((operation.method, operation.path))
-        if response.status_code not in {404, known}:
+        if response.status_code != 404:
             wrong.append((operation.path, response.status_code))
         assert SECRET not in _text(response), operation
         assert _shows_nothing(response), operation

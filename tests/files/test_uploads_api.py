@@ -267,7 +267,7 @@ def test_someone_else_s_upload_is_unknown(lea, make_user, settings):
 
 
 def test_citizens_cannot_upload_and_anonymous_clients_get_a_401(citizen, lea, settings):
-    assert error(Uploader(citizen).start("avis.txt", 10), 403)
+    assert error(Uploader(citizen).start("avis.txt", 10), 404)
     upload_id = ok(Uploader(lea).start("photo.png", 100), 201)["id"]
     response = Client().put(
         f"/api/v1/uploads/{upload_id}?offset=0", b"x" * 100, content_type=OCTETS

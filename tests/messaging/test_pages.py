@@ -91,8 +91,8 @@ def test_someone_outside_the_conversation_gets_404_as_for_a_missing_one(
 
 def test_citizens_have_no_messaging_page_nor_entry(citizen, client_for):
     client = client_for(citizen)
-    assert client.get("/messages/").status_code == 403
-    assert send(client, "/messages/nouveau/", {"person": "1"}).status_code == 403
+    assert client.get("/messages/").status_code == 404
+    assert send(client, "/messages/nouveau/", {"person": "1"}).status_code == 404
     home = client.get("/")
     assert "/messages/" not in home.content.decode()
 
