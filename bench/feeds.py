@@ -586,9 +586,13 @@ class FeedSeeder:
                 self.post_time[i] + timedelta(minutes=rnd.randint(2, 4000)),
                 self.now - timedelta(seconds=30),
             )
-            rows.append((self.post_ids[i], author, body, f"<p>{body}</p>", created))
+            rows.append((self.post_ids[i], author, body, f"<p>{body}</p>", created, False))
             self.comment_post.append(i)
-        _copy(Comment, ("post_id", "author_id", "body", "body_html", "created_at"), rows)
+        _copy(
+            Comment,
+            ("post_id", "author_id", "body", "body_html", "created_at", "is_question"),
+            rows,
+        )
         self.comment_ids = list(Comment.objects.order_by("pk").values_list("pk", flat=True))
         # Half of the questions have a best answer: their first comment.
         with connection.cursor() as cursor:

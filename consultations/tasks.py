@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from consultations.models import Contribution, OfficialAnswer, StatusChange
+from notifications.emails import language_of
 
 
 @shared_task(ignore_result=True)
@@ -20,7 +21,8 @@ def send_request_email(contribution_id: int, kind: str, object_id: int) -> None:
     author = contribution.author if contribution else None
     if author is None or not author.is_active or not author.email:
         return
-    with translation.override(settings.LANGUAGE_CODE):
+    # In the language the resident chose for e-mails (notification preferences).
+    with translation.override(language_of(author)):
         if kind == "answer":
             answer = OfficialAnswer.objects.filter(pk=object_id).first()
             if answer is None:

@@ -352,3 +352,14 @@ def test_contributions_sort_by_support_date_category_and_workflow_status(
     assert titles(sort="status") == ["Reçue", "Traitée", "Idée"]
     assert titles(status="en_cours") == ["Traitée"]
     assert titles(category=cat["autre"]) == ["Reçue"]
+
+
+def test_the_author_is_written_to_in_the_language_they_chose(
+    agent, request_, resident, django_capture_on_commit_callbacks
+):
+    from notifications.models import NotificationSettings
+
+    NotificationSettings.objects.update_or_create(user=resident, defaults={"language": "en"})
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer_contribution(author=agent, contribution=request_, text="Lundi.")
+    assert mail.outbox[-1].subject.endswith(f"Answer to your contribution “{request_.title}”")
