@@ -5,7 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.notice import notice_html
-from accounts.services import PROFILE_FIELDS
+from accounts.services import (
+    DELETE_CONFIRMATION_MAX_LENGTH,
+    PROFILE_FIELDS,
+    delete_confirmation_word,
+)
 
 NOTICE_LABEL = _("J'ai lu la notice d'information sur le traitement de mes données")
 
@@ -69,8 +73,8 @@ class TokenForm(forms.Form):
 
 
 class DeleteAccountForm(forms.Form):
-    """Confirm the deletion of one's account: the password, or the word SUPPRIMER for an
-    account without a password."""
+    """Confirm the deletion of one's account: the password, or the word DELETE_CONFIRMATION (in
+    the page's language) for an account without a password."""
 
     password = forms.CharField(
         label=_("Votre mot de passe"),
@@ -79,10 +83,9 @@ class DeleteAccountForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     confirmation = forms.CharField(
-        label=_("Tapez SUPPRIMER pour confirmer"),
-        max_length=20,
+        max_length=DELETE_CONFIRMATION_MAX_LENGTH,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
@@ -95,8 +98,19 @@ class DeleteAccountForm(forms.Form):
                 "Indiquez votre mot de passe pour confirmer la suppression."
             )
         else:
+            # The word of the language the page is shown in (built per request).
+            word = {"word": delete_confirmation_word()}
             del self.fields["password"]
-            self.fields["confirmation"].required = True
-            self.fields["confirmation"].error_messages["required"] = _(
-                "Tapez SUPPRIMER pour confirmer la suppression."
+            field = self.fields["confirmation"]
+            field.required = True
+            field.label = _("Tapez %(word)s pour confirmer") % word
+            field.help_text = (
+                _(
+                    "Le mot %(word)s, en majuscules ou en minuscules : votre compte n'a pas de mot "
+                    "de passe."
+                )
+                % word
+            )
+            field.error_messages["required"] = (
+                _("Tapez %(word)s pour confirmer la suppression.") % word
             )

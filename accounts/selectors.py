@@ -1,6 +1,9 @@
 """Reads of people and tokens, already filtered by accounts.policy."""
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts import policy
@@ -35,3 +38,13 @@ def get_person_for(viewer: User, person_id: int) -> User:
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+
+
+def inactive_citizens(before: datetime) -> QuerySet[User]:
+    """Citizens' accounts whose last sign-in (or sign-up, if they never signed in), annotated
+    `last_seen`, is older than `before` (the retention of accounts, accounts.services)."""
+    return (
+        User.objects.filter(kind=User.Kind.CITIZEN, is_superuser=False, is_staff=False)
+        .annotate(last_seen=Coalesce("last_login", "date_joined"))
+        .filter(last_seen__lt=before)
+    )

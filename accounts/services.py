@@ -1,24 +1,33 @@
 """Writes on accounts: one function per action, each validating and writing atomically."""
 
 import hashlib
+import logging
 import re
 import secrets
 import unicodedata
+from datetime import datetime, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts import avatars, policy
+from accounts import avatars, policy, selectors
 from accounts.models import HANDLE_MAX_LENGTH, ApiToken, Organisation, User
+from accounts.notice import RETENTION_YEARS
 from realtime import events
 
+logger = logging.getLogger(__name__)
 TOKEN_PREFIX = "mlg_"  # noqa: S105 - a public marker, not a secret
 PROFILE_FIELDS = ("display_name", "job_title", "department", "phone", "bio", "expertise")
 
@@ -194,7 +203,21 @@ def deactivate_user(*, actor: User, user: User) -> User:
 
 # --- RGPD: one's own data --------------------------------------------------------------------
 
-DELETE_CONFIRMATION = "SUPPRIMER"
+# Translators: the word a citizen without a password types to delete their account; in capitals,
+# one word, easy to type on any keyboard (e.g. DELETE).
+DELETE_CONFIRMATION = gettext_lazy("SUPPRIMER")
+DELETE_CONFIRMATION_MAX_LENGTH = 40
+
+
+def delete_confirmation_word() -> str:
+    """The word to type, in the active language."""
+    return str(DELETE_CONFIRMATION)
+
+
+def is_delete_confirmation(typed: str) -> bool:
+    """Whether `typed` is the word of the active language, whatever its case and spaces."""
+    typed = (typed or "")[:DELETE_CONFIRMATION_MAX_LENGTH]
+    return typed.strip().casefold() == delete_confirmation_word().strip().casefold()
 
 
 def _when(value) -> str | None:
@@ -267,28 +290,21 @@ def delete_own_account(*, user: User, password: str = "", confirmation: str = ""
 
     Their contributions and comments stay, signed « un habitant »; their supports, reports'
     authorship, addresses, tokens, sessions and photo go. Needs the password (or, for an
-    account without one, the word SUPPRIMER typed in)."""
-    from consultations.services import forget_citizen  # (import cycle)
-
+    account without one, the word DELETE_CONFIRMATION of the active language typed in)."""
     if not policy.can_delete_own_account(user):
         raise PermissionDenied
     if user.has_usable_password():
         if not password or len(password) > 4096 or not user.check_password(password):
             raise ValidationError({"password": _("Mot de passe incorrect.")})
-    elif (confirmation or "").strip().upper() != DELETE_CONFIRMATION:
+    elif not is_delete_confirmation(confirmation):
         raise ValidationError(
             {
                 "confirmation": _("Tapez %(word)s pour confirmer la suppression.")
-                % {"word": DELETE_CONFIRMATION}
+                % {"word": delete_confirmation_word()}
             }
         )
-    avatar = user.avatar.name if user.avatar else None
-    storage = user.avatar.storage
     try:
-        with transaction.atomic():
-            forget_citizen(user=user)
-            end_all_sessions(user=user)
-            user.delete()
+        photo = _erase_citizen(user)
     except ProtectedError:
         raise ValidationError(
             _(
@@ -296,5 +312,149 @@ def delete_own_account(*, user: User, password: str = "", confirmation: str = ""
                 "la protection des données (dpo@maillage.test)."
             )
         ) from None
-    if avatar:
-        storage.delete(avatar)
+    _delete_photo(photo)
+
+
+def _erase_citizen(user: User) -> tuple[Any, str] | None:
+    """Forget a citizen (consultations pseudonymised, « un habitant »), end their sessions and
+    delete the account, in one transaction; returns their photo (storage, name), for the
+    caller to delete once its transaction is over. Raises ProtectedError, with nothing
+    changed, when something still holds the account."""
+    from consultations.services import forget_citizen  # (import cycle)
+
+    photo = (user.avatar.storage, user.avatar.name) if user.avatar else None
+    with transaction.atomic():
+        forget_citizen(user=user)
+        end_all_sessions(user=user)
+        user.delete()
+    return photo
+
+
+def _delete_photo(photo: tuple[Any, str] | None) -> None:
+    if photo is not None:
+        storage, name = photo
+        storage.delete(name)
+
+
+# --- RGPD: retention of citizens' accounts -----------------------------------------------------
+
+RETENTION_WARNING_DAYS = 30  # the warning e-mail leaves this long before the deletion
+RETENTION_BATCH = 200  # accounts read per query; each one is forgotten in its own transaction
+
+
+def _years_later(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def retention_cutoff(now: datetime | None = None) -> datetime:
+    """A citizen whose last sign-in (or sign-up) is older than this is forgotten."""
+    return _years_later(now or timezone.now(), -RETENTION_YEARS)
+
+
+def forget_inactive_citizens(
+    *, now: datetime | None = None, batch_size: int = RETENTION_BATCH
+) -> dict[str, int]:
+    """Delete, as the processing notice promises, the citizens' accounts nobody signed in to
+    for RETENTION_YEARS (never signed in: since sign-up), like their own « Supprimer mon
+    compte »: contributions stay, signed « un habitant ». Returns the counts, also logged.
+
+    Idempotent and safe to run twice at once: each account is read again, locked, in its own
+    transaction (one who signed in meanwhile is kept; one locked is another run's); an account
+    something still holds (ProtectedError) is kept, logged, and met again at the next run."""
+    cutoff = retention_cutoff(now)
+    counts = {"forgotten": 0, "kept": 0}
+    last_pk = 0
+    while True:
+        ids = list(
+            selectors.inactive_citizens(cutoff)
+            .filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        last_pk = ids[-1]
+        for pk in ids:
+            counts["forgotten" if _forget_if_inactive(pk, cutoff) else "kept"] += 1
+    logger.info(
+        "retention: %(forgotten)s inactive citizen account(s) forgotten, %(kept)s kept", counts
+    )
+    return counts
+
+
+def _forget_if_inactive(pk: int, cutoff: datetime) -> bool:
+    with transaction.atomic():
+        user = (
+            selectors.inactive_citizens(cutoff)
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=pk)
+            .first()
+        )
+        if user is None:
+            return False
+        try:
+            photo = _erase_citizen(user)
+        except ProtectedError:
+            logger.warning("retention: citizen account %s is still referenced, kept", pk)
+            return False
+    _delete_photo(photo)
+    return True
+
+
+def warn_inactive_citizens(
+    *, now: datetime | None = None, batch_size: int = RETENTION_BATCH
+) -> int:
+    """E-mail the citizens whose account will be deleted within RETENTION_WARNING_DAYS, in
+    their language, once per period of absence (signing in starts a new one); returns how
+    many were sent now."""
+    from notifications.emails import deliver_once
+
+    now = now or timezone.now()
+    cutoff = retention_cutoff(now)
+    soon = selectors.inactive_citizens(cutoff + timedelta(days=RETENTION_WARNING_DAYS)).filter(
+        is_active=True, last_seen__gte=cutoff
+    )
+    sent = 0
+    last_pk = 0
+    while True:
+        batch = list(soon.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+        if not batch:
+            break
+        last_pk = batch[-1].pk
+        for user in batch:
+            key = f"retention-warning:{user.pk}:{user.last_seen:%Y%m%d%H%M%S}"
+            if deliver_once(key, user, lambda user=user: _retention_warning(user)):
+                sent += 1
+    logger.info("retention: %s warning e-mail(s) sent", sent)
+    return sent
+
+
+def _retention_warning(user: User) -> EmailMessage:
+    from notifications.emails import language_of, site_url
+
+    deleted_on = _years_later(user.last_seen, RETENTION_YEARS)
+    with translation.override(language_of(user)):
+        when = date_format(timezone.localtime(deleted_on), "DATE_FORMAT")
+        subject = _("Votre compte Maillage sera supprimé le %(date)s") % {"date": when}
+        body = _(
+            "Bonjour %(name)s,\n\n"
+            "Vous ne vous êtes pas connecté à Maillage depuis près de %(years)s ans. Comme "
+            "l'annonce la notice d'information, votre compte sera supprimé le %(date)s. Vos "
+            "contributions resteront publiées au nom d'« un habitant ».\n\n"
+            "Pour garder votre compte, il suffit de vous connecter avant cette date : %(url)s\n"
+        ) % {
+            "name": user.display_name,
+            "years": RETENTION_YEARS,
+            "date": when,
+            "url": site_url(reverse("account_login")),
+        }
+        language = translation.get_language()
+    return EmailMessage(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+        body=body,
+        to=[user.email],
+        headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
+    )

@@ -7,7 +7,8 @@ a daphne process) and rewrites its section of docs/benchmarks.md, leaving the re
 `python -m bench --ws-only` runs only the WebSocket fan-out benchmark (two server processes,
 1,000 sockets, messages through the API; see bench/ws_fanout.py) and rewrites its section.
 `python -m bench --search-only` runs only the search benchmark (1,000,000 posts and comments in
-a database of its own, maillage_bench_search; see bench/search.py) and rewrites its section.
+a database of its own, maillage_bench_search or $BENCH_SEARCH_DATABASE; see bench/search.py)
+and rewrites its section.
 """
 
 import argparse
@@ -64,7 +65,9 @@ def main() -> int:
     setup_test_environment(debug=False)
     old_name = connection.settings_dict["NAME"]
     if args.search_only:  # a million rows of its own, never in the other benchmarks' database
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = "maillage_bench_search"
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = os.environ.get(
+            "BENCH_SEARCH_DATABASE", "maillage_bench_search"
+        )
     print(f"Creating a throwaway {connection.vendor} database…", flush=True)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:

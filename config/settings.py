@@ -267,6 +267,15 @@ FILES_USER_QUOTA = env_int("FILES_USER_QUOTA", 0)
 FILES_RETENTION_DAYS = env_int("FILES_RETENTION_DAYS", 30)
 FILES_THUMBNAIL_SIZE = 480
 FILES_MAX_PIXELS = env_int("FILES_MAX_PIXELS", 50_000_000)
+# Text extracted from PDFs and office documents for search (files.extraction): bounded input,
+# unzipped size of office documents (zip bombs), pages or slides, sheets and rows, characters
+# (keep those under 250,000: PostgreSQL's tsvector holds 1 MB of words at most).
+FILES_TEXT_MAX_BYTES = env_int("FILES_TEXT_MAX_BYTES", 50 * 1024 * 1024)
+FILES_TEXT_MAX_UNZIPPED = env_int("FILES_TEXT_MAX_UNZIPPED", 64 * 1024 * 1024)
+FILES_TEXT_MAX_PAGES = env_int("FILES_TEXT_MAX_PAGES", 500)
+FILES_TEXT_MAX_SHEETS = env_int("FILES_TEXT_MAX_SHEETS", 20)
+FILES_TEXT_MAX_ROWS = env_int("FILES_TEXT_MAX_ROWS", 5000)
+FILES_TEXT_MAX_CHARS = env_int("FILES_TEXT_MAX_CHARS", 200_000)
 # Production: nginx sends the bytes (X-Accel-Redirect to this internal location).
 FILES_ACCEL_REDIRECT_PREFIX = env("FILES_ACCEL_REDIRECT_PREFIX")
 # Serve downloads from another origin (see docs/deploy.md): the app redirects there with a

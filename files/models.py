@@ -214,3 +214,28 @@ class Upload(models.Model):
     @property
     def staging_path(self):
         return settings.FILES_STAGING_DIR / f"{self.pk.hex}.part"
+
+
+class FileText(models.Model):
+    """The text found inside a version (PDF, office documents), searched with its file while
+    that version is current. In a table of its own so that no list of files or versions ever
+    loads it; on PostgreSQL its vector is also copied into the file's search vector
+    (files.texts)."""
+
+    class Status(models.TextChoices):
+        EXTRACTED = "extracted", _("Texte extrait")
+        EMPTY = "empty", _("Aucun texte")
+        UNREADABLE = "unreadable", _("Illisible")
+        TOO_LARGE = "too_large", _("Trop volumineux")
+
+    version = models.OneToOneField(
+        FileVersion, on_delete=models.CASCADE, primary_key=True, related_name="extracted"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices)
+    text = models.TextField(blank=True)
+    # Cut at FILES_TEXT_MAX_CHARS (or at the page, sheet or row limits).
+    truncated = models.BooleanField(default=False)
+    extracted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Text of file version {self.version_id}"

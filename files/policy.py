@@ -6,6 +6,8 @@ attached to, and to the people it is shared with by name. Removing
 a share takes access away at once: nothing is cached.
 """
 
+from collections.abc import Collection
+
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
 from accounts import policy as account_policy
@@ -29,15 +31,23 @@ def can_have_files(user: User) -> bool:
     return _active(user) and not user.is_citizen
 
 
-def visible_files(user: User) -> QuerySet[File]:
+def visible_files(user: User, *, group_ids: Collection[int] | None = None) -> QuerySet[File]:
+    """`group_ids`: `group_policy.readable_group_ids(user)` when the caller already read it
+    (search); otherwise the readable groups are subqueries."""
     if not can_have_files(user):
         return File.objects.none()
+    if group_ids is None:
+        in_readable_group = Q(group__in=group_policy.readable_groups(user).values("pk"))
+    else:
+        in_readable_group = group_policy.in_groups("group_id", group_ids)
+    posts = social_policy.visible_posts(user, group_ids=group_ids)
+    meetings = meeting_policy.visible_meetings(user, group_ids=group_ids)
     shares = FileShare.objects.filter(
-        Q(group__in=group_policy.readable_groups(user).values("pk"))
-        | Q(post__in=social_policy.visible_posts(user).filter(deleted_at__isnull=True).values("pk"))
+        in_readable_group
+        | Q(post__in=posts.filter(deleted_at__isnull=True).values("pk"))
         | Q(user=user)
         | Q(conversation__in=messaging_policy.visible_conversations(user).values("pk"))
-        | Q(item__meeting__in=meeting_policy.visible_meetings(user).values("pk"))
+        | Q(item__meeting__in=meetings.values("pk"))
     )
     return File.objects.filter(deleted_at__isnull=True).filter(
         Q(owner=user) | Q(pk__in=shares.values("file_id"))

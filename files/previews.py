@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from files import images
+from files.extraction import PDFIUM_LOCK
 from files.models import FileVersion
 from files.services import storage
 
@@ -33,22 +34,23 @@ def _pdf_first_page(version: FileVersion) -> Image.Image:
         raise images.NotAnImage
     with storage().open(version.blob, "rb") as source:
         data = source.read()
-    try:
-        pdf = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError:
-        raise images.NotAnImage from None
-    try:
-        if len(pdf) == 0:
-            raise images.NotAnImage
-        page = pdf[0]
-        width, height = page.get_size()
-        if width <= 0 or height <= 0:
-            raise images.NotAnImage
-        scale = settings.FILES_THUMBNAIL_SIZE / max(width, height)
-        image = page.render(scale=scale).to_pil().convert("RGB")
-        page.close()
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:  # one thread in PDFium at a time
+        try:
+            pdf = pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError:
+            raise images.NotAnImage from None
+        try:
+            if len(pdf) == 0:
+                raise images.NotAnImage
+            page = pdf[0]
+            width, height = page.get_size()
+            if width <= 0 or height <= 0:
+                raise images.NotAnImage
+            scale = settings.FILES_THUMBNAIL_SIZE / max(width, height)
+            image = page.render(scale=scale).to_pil().convert("RGB")
+            page.close()
+        finally:
+            pdf.close()
     return image
 
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from files import content, policy
+from files import content, policy, texts
 from files.models import DESCRIPTION_MAX_LENGTH, File, FileShare, FileVersion, Upload
 from groups.models import Group
 from social.models import Post
@@ -126,9 +126,12 @@ def _with_blob(uploader: User, incoming: Incoming, write):
 
 
 def _schedule_preview(version: FileVersion) -> None:
-    from files.tasks import make_preview
+    """The thumbnail and the text for search, computed after commit by background jobs."""
+    from files.tasks import extract_text, make_preview
 
     transaction.on_commit(lambda: make_preview.delay(version.pk), robust=True)
+    if texts.wanted(version):
+        transaction.on_commit(lambda: extract_text.delay(version.pk), robust=True)
 
 
 # --- Files and versions ----------------------------------------------------------------------
@@ -202,6 +205,7 @@ def add_version(*, actor: User, file: File, incoming: Incoming) -> FileVersion:
         locked.updated_at = version.created_at
         locked.save(update_fields=["current_version", "updated_at"])
         file.current_version, file.updated_at = version, version.created_at
+        texts.forget_text(locked)
         _schedule_preview(version)
         return version
 

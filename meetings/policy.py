@@ -7,6 +7,8 @@ someone invited (the organiser always is) who may still read the group, or an in
 official, or the organiser themselves, with an active account that is not a citizen's.
 """
 
+from collections.abc import Collection
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -64,12 +66,17 @@ def is_participant(user: User, meeting: Meeting) -> bool:
 # --- Seeing ----------------------------------------------------------------------------------
 
 
-def visible_meetings(user: User) -> QuerySet[Meeting]:
+def visible_meetings(user: User, *, group_ids: Collection[int] | None = None) -> QuerySet[Meeting]:
     """Meetings `user` may see: in groups they may read, organised by them, or invited to
-    (as an elected official)."""
+    (as an elected official). `group_ids`: `group_policy.readable_group_ids(user)` when the
+    caller already read it (search)."""
     if not _active(user):
         return Meeting.objects.none()
-    seen = Q(group__in=group_policy.readable_groups(user).values("pk")) | Q(organiser=user)
+    if group_ids is None:
+        readable = Q(group__in=group_policy.readable_groups(user).values("pk"))
+    else:
+        readable = group_policy.in_groups("group_id", group_ids)
+    seen = readable | Q(organiser=user)
     if user.kind == User.Kind.ELECTED:
         seen |= Q(pk__in=Invitation.objects.filter(user=user).values("meeting_id"))
     return Meeting.objects.filter(seen)
@@ -85,6 +92,20 @@ def can_view_meeting(user: User, meeting: Meeting) -> bool:
         user.kind == User.Kind.ELECTED
         and Invitation.objects.filter(meeting=meeting, user=user).exists()
     )
+
+
+def can_view_meeting_given(
+    user: User, meeting: Meeting, *, membership: Membership | None, invited: bool
+) -> bool:
+    """`can_view_meeting` for a batch that already holds `membership_of(user, meeting.group)`
+    and whether `user` is invited: no query."""
+    if not _active(user):
+        return False
+    if meeting.organiser_id == user.pk:
+        return True
+    if group_policy.can_read_group_given(user, meeting.group, membership):
+        return True
+    return user.kind == User.Kind.ELECTED and invited
 
 
 def viewers_filter(meeting: Meeting) -> Q:

@@ -44,6 +44,8 @@ from meetings.forms import (
 from meetings.models import AgendaItem, Decision, Invitation, Meeting, Position
 from meetings.pdf import synthesis_pdf
 from meetings.synthesis import compute_synthesis
+from notifications import selectors as notification_selectors
+from notifications.models import Mute
 from social import selectors as social_selectors
 from social import services as social_services
 from social.forms import apply_errors
@@ -310,9 +312,11 @@ def _threaded(comments: list[Comment]) -> tuple[list[Comment], set[int]]:
 
 
 def _render_page(request: HttpRequest, meeting: Meeting, status: int = 200, **bound):
-    return render(
-        request, "meetings/detail.html", _meeting_context(request, meeting, **bound), status=status
-    )
+    context = _meeting_context(request, meeting, **bound)
+    # The « Mettre en sourdine » button (silences the item threads too): the whole page only.
+    mute = notification_selectors.mute_state(request.user, Mute.Kind.MEETING, meeting)
+    context.update(muted=mute == "self", muted_by_group=mute == "group")
+    return render(request, "meetings/detail.html", context, status=status)
 
 
 def _render_item(request: HttpRequest, meeting: Meeting, item_id: int, **bound) -> HttpResponse:

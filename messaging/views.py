@@ -20,6 +20,8 @@ from files.views import upload_limits
 from messaging import policy, selectors, services
 from messaging.forms import MessageForm, StartForm
 from messaging.models import Conversation, Participant
+from notifications import selectors as notification_selectors
+from notifications.models import Mute
 
 PREVIEW_LENGTH = 90
 
@@ -108,6 +110,8 @@ def _conversation_context(request: HttpRequest, conversation: Conversation, **ex
         "my_last_read": me.last_read_id if me else 0,
         "seen_up_to": seen_up_to,
         "can_send": policy.can_send(viewer, conversation, [p.user for p in participants]),
+        "muted": notification_selectors.mute_state(viewer, Mute.Kind.CONVERSATION, conversation)
+        == "self",
         "form": extra.pop("form", None) or MessageForm(author=viewer),
         **_attach_context(viewer),
         **extra,

@@ -13,7 +13,8 @@ number of queries (tests/notifications/test_digests.py pins it), whatever their 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -134,99 +135,261 @@ def build_digest(user: User, period: Period, activity: Activity | None = None) -
 
     Load users with `select_related("notification_settings")` to save a query each.
     """
-    from groups.models import JoinRequest, Membership
-    from meetings.models import Decision, Meeting
-    from meetings.policy import visible_decisions, visible_meetings
-    from notifications.selectors import group_frequencies
-    from social.policy import visible_posts
+    return build_digests([user], period, activity)[user.pk]
 
-    if not (user.is_active and not user.is_citizen):
-        return None
-    memberships = list(group_frequencies(user, _default_frequency(user)))
-    groups = [m.group for m in memberships if m.frequency == period.frequency]
-    if not groups:
-        return None
-    mutes = list(Mute.objects.filter(user=user).values_list("post_id", "meeting_id", "group_id"))
-    muted_posts = {p for p, _m, _g in mutes if p}
-    muted_meetings = {m for _p, m, _g in mutes if m}
-    muted_groups = {g for _p, _m, g in mutes if g}
-    groups = [g for g in groups if g.pk not in muted_groups]
-    if not groups:
-        return None
-    group_ids = [g.pk for g in groups]
-    digest = Digest(user=user, period=period, groups=groups)
-    now = timezone.now()
-    today = timezone.localdate()
 
+@dataclass
+class _Reader:
+    """What a batch knows of one person: their access today and what they silenced."""
+
+    user: User
+    memberships: dict = field(default_factory=dict)  # group id → active Membership
+    muted_posts: set = field(default_factory=set)
+    muted_meetings: set = field(default_factory=set)
+    muted_groups: set = field(default_factory=set)
+
+
+def build_digests(users, period: Period, activity: Activity | None = None) -> dict:
+    """The digests of a batch of people for `period`: user id → Digest, or None when no group
+    of theirs is at that frequency.
+
+    Each section is read once for the whole batch (a fixed number of queries, whoever is in it
+    and whatever their groups hold); each person then keeps what the owning app's policy lets
+    them see, decided from their memberships read in the same run (the `*_given` predicates).
+    Load users with `select_related("notification_settings")` to save a query each.
+    """
+    from groups import policy as group_policy
+    from notifications.models import GroupEmailPreference
+
+    digests: dict[int, Digest | None] = {user.pk: None for user in users}
+    readers = {u.pk: _Reader(u) for u in users if u.is_active and not u.is_citizen}
+    if not readers:
+        return digests
+    chosen = GroupEmailPreference.objects.filter(
+        user=OuterRef("user_id"), group=OuterRef("group_id")
+    ).values("frequency")[:1]
+    memberships = (
+        group_policy.active_memberships_of([r.user for r in readers.values()])
+        .select_related("group")
+        .annotate(chosen=Subquery(chosen))
+        .order_by("user_id", "group__name", "group_id")
+    )
+    for membership in memberships:
+        readers[membership.user_id].memberships[membership.group_id] = membership
+    mutes = Mute.objects.filter(user_id__in=list(readers)).values_list(
+        "user_id", "post_id", "meeting_id", "group_id"
+    )
+    for user_id, post_id, meeting_id, group_id in mutes:
+        reader = readers[user_id]
+        for found, muted in (
+            (post_id, reader.muted_posts),
+            (meeting_id, reader.muted_meetings),
+            (group_id, reader.muted_groups),
+        ):
+            if found:
+                muted.add(found)
+    for pk, reader in readers.items():
+        default = _default_frequency(reader.user)
+        groups = [
+            m.group
+            for m in reader.memberships.values()
+            if (m.chosen if m.chosen is not None else default) == period.frequency
+            and m.group_id not in reader.muted_groups
+        ]
+        if groups:
+            digests[pk] = Digest(user=reader.user, period=period, groups=groups)
+    chosen_readers = {pk: readers[pk] for pk, digest in digests.items() if digest is not None}
+    if not chosen_readers:
+        return digests
     # 1. What expects an action from the reader.
-    digest.meetings_awaiting = list(
-        visible_meetings(user)
-        .filter(
-            invitations__user=user,
-            status=Meeting.Status.PREPARATION,
-            cancelled_at__isnull=True,
-            starts_at__gt=now,
-            starts_at__lte=now + MEETING_HORIZON,
+    _meetings_awaiting(chosen_readers, digests)
+    _decisions_due(chosen_readers, digests)
+    _requests(chosen_readers, digests)
+    # 2. Decisions taken in their groups during the period.
+    _decisions_taken(chosen_readers, digests, period)
+    # 3. The most discussed posts of their groups.
+    activity = activity if activity is not None else Activity.of(period)
+    _posts(chosen_readers, digests, activity)
+    return digests
+
+
+def _meetings_awaiting(readers: dict[int, _Reader], digests: dict) -> None:
+    """Meetings in preparation soon, to which they are invited, with agenda items they have
+    not given their opinion on."""
+    from meetings.models import AgendaItem, Invitation, Meeting, Opinion
+    from meetings.policy import can_view_meeting_given
+
+    now = timezone.now()
+    items = (
+        AgendaItem.objects.filter(meeting=OuterRef("meeting_id"))
+        .order_by()
+        .values("meeting")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    opinions = (
+        Opinion.objects.filter(item__meeting=OuterRef("meeting_id"), user=OuterRef("user_id"))
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    invitations = (
+        Invitation.objects.filter(
+            user_id__in=list(readers),
+            meeting__status=Meeting.Status.PREPARATION,
+            meeting__cancelled_at__isnull=True,
+            meeting__starts_at__gt=now,
+            meeting__starts_at__lte=now + MEETING_HORIZON,
         )
-        .exclude(pk__in=muted_meetings)
-        .exclude(group_id__in=muted_groups)
         .annotate(
-            item_count=Count("items", distinct=True),
-            my_opinions=Count(
-                "items__opinions", filter=Q(items__opinions__user=user), distinct=True
-            ),
+            item_count=Coalesce(Subquery(items), 0),
+            my_opinions=Coalesce(Subquery(opinions), 0),
         )
         .filter(item_count__gt=F("my_opinions"))
-        .select_related("group")
-        .order_by("starts_at", "pk")[:ACTIONS_PER_SECTION]
+        .select_related("meeting__group")
+        .order_by("meeting__starts_at", "meeting_id")
     )
-    digest.decisions_due = list(
-        visible_decisions(user)
-        .filter(
-            owner=user,
+    for invitation in invitations:
+        reader, meeting = readers[invitation.user_id], invitation.meeting
+        found = digests[invitation.user_id].meetings_awaiting
+        if (
+            len(found) >= ACTIONS_PER_SECTION
+            or meeting.pk in reader.muted_meetings
+            or meeting.group_id in reader.muted_groups
+            or not can_view_meeting_given(
+                reader.user,
+                meeting,
+                membership=reader.memberships.get(meeting.group_id),
+                invited=True,
+            )
+        ):
+            continue
+        meeting.item_count = invitation.item_count
+        meeting.my_opinions = invitation.my_opinions
+        found.append(meeting)
+
+
+def _decisions_due(readers: dict[int, _Reader], digests: dict) -> None:
+    """Open decisions they own, due within the horizon (or late)."""
+    from meetings.models import Decision, Invitation
+    from meetings.policy import can_view_meeting_given
+
+    decisions = (
+        Decision.objects.filter(
+            owner_id__in=list(readers),
             status__in=Decision.OPEN,
             due_on__isnull=False,
-            due_on__lte=today + DECISION_HORIZON,
+            due_on__lte=timezone.localdate() + DECISION_HORIZON,
         )
-        .select_related("meeting")
-        .order_by("due_on", "pk")[:ACTIONS_PER_SECTION]
-    )
-    managed = Membership.objects.filter(
-        user=user, role__in=[Membership.Role.OWNER, Membership.Role.MANAGER]
-    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-    digest.requests = list(
-        JoinRequest.objects.filter(
-            status=JoinRequest.Status.PENDING, group__in=managed.values("group_id")
+        .annotate(
+            owner_invited=Exists(
+                Invitation.objects.filter(meeting=OuterRef("meeting_id"), user=OuterRef("owner_id"))
+            )
         )
-        .exclude(group_id__in=muted_groups)
-        .select_related("user", "group")
-        .order_by("created_at", "pk")[:ACTIONS_PER_SECTION]
+        .select_related("meeting__group")
+        .order_by("due_on", "pk")
     )
+    for decision in decisions:
+        reader = readers[decision.owner_id]
+        found = digests[decision.owner_id].decisions_due
+        if len(found) < ACTIONS_PER_SECTION and can_view_meeting_given(
+            reader.user,
+            decision.meeting,
+            membership=reader.memberships.get(decision.meeting.group_id),
+            invited=decision.owner_invited,
+        ):
+            found.append(decision)
 
-    # 2. Decisions taken in their groups during the period.
-    digest.decisions_taken = list(
-        visible_decisions(user)
-        .filter(
+
+def _requests(readers: dict[int, _Reader], digests: dict) -> None:
+    """Pending requests to join the groups they own or manage (one row per manager)."""
+    from groups.models import JoinRequest, Membership
+
+    now = timezone.now()
+    requests = (
+        JoinRequest.objects.filter(
+            Q(group__memberships__expires_at__isnull=True)
+            | Q(group__memberships__expires_at__gt=now),
+            status=JoinRequest.Status.PENDING,
+            group__memberships__user_id__in=list(readers),
+            group__memberships__role__in=[Membership.Role.OWNER, Membership.Role.MANAGER],
+        )
+        .annotate(manager_id=F("group__memberships__user_id"))
+        .select_related("user", "group")
+        .order_by("created_at", "pk")
+    )
+    for request in requests:
+        found = digests[request.manager_id].requests
+        if (
+            len(found) < ACTIONS_PER_SECTION
+            and request.group_id not in readers[request.manager_id].muted_groups
+        ):
+            found.append(request)
+
+
+def _decisions_taken(readers: dict[int, _Reader], digests: dict, period: Period) -> None:
+    """Decisions recorded during the period in their groups: read once for everyone."""
+    from meetings.models import Decision
+    from meetings.policy import can_view_meeting_given
+
+    group_ids = {g.pk for pk in readers for g in digests[pk].groups}
+    by_group: dict[int, list] = {}
+    decisions = (
+        Decision.objects.filter(
             meeting__group_id__in=group_ids,
             created_at__gte=period.since,
             created_at__lt=period.until,
         )
-        .exclude(meeting_id__in=muted_meetings)
         .select_related("meeting__group", "owner")
-        .order_by("-created_at", "-pk")[:DECISIONS_PER_DIGEST]
+        .order_by("-created_at", "-pk")
     )
+    for decision in decisions:
+        by_group.setdefault(decision.meeting.group_id, []).append(decision)
+    if not by_group:
+        return
+    for pk, reader in readers.items():
+        found = [
+            decision
+            for group in digests[pk].groups
+            for decision in by_group.get(group.pk, [])
+            if decision.meeting_id not in reader.muted_meetings
+            # Read through their membership of the group: whether they are invited is moot.
+            and can_view_meeting_given(
+                reader.user,
+                decision.meeting,
+                membership=reader.memberships.get(group.pk),
+                invited=False,
+            )
+        ]
+        found.sort(key=lambda d: (d.created_at, d.pk), reverse=True)
+        digests[pk].decisions_taken = found[:DECISIONS_PER_DIGEST]
 
-    # 3. The most discussed posts of their groups.
-    activity = activity if activity is not None else Activity.of(period)
-    scores = activity.candidates(group_ids, muted_posts)
-    if scores:
-        posts = list(
-            visible_posts(user)
-            .filter(pk__in=list(scores), deleted_at__isnull=True)
-            .select_related("author", "group")
-        )
-        for post in posts:
-            post.digest_comments = scores[post.pk]
-        posts.sort(key=lambda p: (p.digest_comments, p.created_at), reverse=True)
-        digest.posts = posts[:POSTS_PER_DIGEST]
-    return digest
+
+def _posts(readers: dict[int, _Reader], digests: dict, activity: Activity) -> None:
+    """The most discussed posts of their groups, still there and still readable."""
+    from social.models import Post
+    from social.policy import can_view_post_given
+
+    scores = {
+        pk: activity.candidates([g.pk for g in digests[pk].groups], reader.muted_posts)
+        for pk, reader in readers.items()
+    }
+    wanted = {post_id for found in scores.values() for post_id in found}
+    if not wanted:
+        return
+    posts = Post.objects.filter(pk__in=wanted, deleted_at__isnull=True).select_related(
+        "author", "group"
+    )
+    posts = {post.pk: post for post in posts}
+    for pk, reader in readers.items():
+        found = []
+        for post_id, score in scores[pk].items():
+            post = posts.get(post_id)
+            if post is not None and can_view_post_given(
+                reader.user, post, reader.memberships.get(post.group_id)
+            ):
+                post.digest_comments = score
+                found.append(post)
+        found.sort(key=lambda p: (p.digest_comments, p.created_at), reverse=True)
+        digests[pk].posts = found[:POSTS_PER_DIGEST]

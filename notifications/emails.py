@@ -2,12 +2,13 @@
 sending each e-mail at most once (EmailDelivery)."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Case, F, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -89,37 +90,71 @@ def build_message(
     return message
 
 
-def deliver_once(
-    key: str, user: User, build: Callable[[], EmailMultiAlternatives | None], connection=None
-) -> bool:
-    """Send the e-mail `build()` makes unless the one with this key already left; returns
-    whether it was sent now.
+Build = Callable[[], EmailMultiAlternatives | None]
 
-    The delivery row is written first; the sending holds its lock, and marks it sent in the
-    same transaction, so a job retried (or run twice at once) finds it done or busy and
-    sends nothing. `build()` returning None (nothing worth sending) marks it done too. A
-    failure to send rolls the mark back and raises, for the job to retry.
+
+def deliver_once(key: str, user: User, build: Build, connection=None) -> bool:
+    """Send the e-mail `build()` makes unless the one with this key already left; returns
+    whether it was sent now (`deliver_many` for one e-mail)."""
+    return key in deliver_many([(key, user, build)], connection=connection)
+
+
+def deliver_many(deliveries: Sequence[tuple[str, User, Build]], connection=None) -> set[str]:
+    """Send each e-mail whose key has not left yet, in a few queries for the whole batch and
+    over one connection to the mail server; returns the keys sent now.
+
+    The delivery rows are written first; the sending holds their locks and marks them sent in
+    the same transaction, so a job retried (or run twice at once) finds them done or busy and
+    sends nothing twice. `build()` returning None (nothing worth sending) marks it done too.
+    When sending fails midway, the e-mails that left are still marked sent (committed) before
+    the error is raised, so the job's retry sends only the others.
     """
-    # INSERT … ON CONFLICT DO NOTHING: one statement, whether the row exists or not.
+    if not deliveries:
+        return set()
+    # INSERT … ON CONFLICT DO NOTHING: one statement, whether the rows exist or not.
     EmailDelivery.objects.bulk_create(
-        [EmailDelivery(key=key, recipient=user)], ignore_conflicts=True
+        [EmailDelivery(key=key, recipient=user) for key, user, _build in deliveries],
+        ignore_conflicts=True,
     )
+    sent: dict[int, str] = {}
+    skipped: list[int] = []
+    failure: Exception | None = None
     with transaction.atomic():
-        delivery = (
+        claimed = dict(
             EmailDelivery.objects.select_for_update(skip_locked=True)
-            .filter(key=key, sent_at__isnull=True)
-            .first()
-        )
-        if delivery is None:
-            return False  # sent already, or being sent by another worker right now
-        message = build()
-        delivery.sent_at = timezone.now()
-        delivery.skipped = message is None
-        if message is not None:
-            message.connection = connection
-            message.send()
-        delivery.attempts += 1
-        delivery.save(update_fields=["sent_at", "skipped", "attempts"])
-    if message is not None:
-        logger.info("e-mail %s sent to user %s", key, user.pk)
-    return message is not None
+            .filter(key__in=[key for key, _user, _build in deliveries], sent_at__isnull=True)
+            .values_list("key", "pk")
+        )  # the others: sent already, or being sent by another worker right now
+        if not claimed:
+            return set()
+        backend = connection or get_connection()
+        opened = False
+        try:
+            opened = bool(backend.open())
+            for key, user, build in deliveries:
+                pk = claimed.pop(key, None)  # a key given twice is sent once
+                if pk is None:
+                    continue
+                message = build()
+                if message is None:
+                    skipped.append(pk)
+                    continue
+                message.connection = backend
+                message.send()
+                sent[pk] = key
+                logger.info("e-mail %s sent to user %s", key, user.pk)
+        except Exception as error:  # marked below what left, then raised for a retry
+            failure = error
+        finally:
+            if opened:
+                backend.close()
+        done = [*sent, *skipped]
+        if done:
+            EmailDelivery.objects.filter(pk__in=done).update(
+                sent_at=timezone.now(),
+                skipped=Case(When(pk__in=skipped, then=True), default=False) if skipped else False,
+                attempts=F("attempts") + 1,
+            )
+    if failure is not None:
+        raise failure
+    return set(sent.values())

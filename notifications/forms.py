@@ -45,3 +45,7 @@ class PreferencesForm(forms.Form):
 class MuteForm(forms.Form):
     kind = forms.ChoiceField(choices=Mute.Kind.choices)
     target = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    # How the button that posted is drawn, to draw it again after an htmx swap: the prefix of
+    # its ids (a post may appear twice on a page) and the small style of the feeds' cards.
+    scope = forms.RegexField(regex=r"^[a-z]{1,12}$", required=False)
+    compact = forms.BooleanField(required=False)

@@ -1,7 +1,7 @@
 """Reads of notifications, mutes and e-mail preferences, already filtered by policy."""
 
 from django.core.cache import cache
-from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -92,6 +92,23 @@ def mutes_of(user: User) -> list[Mute]:
             "post", "file", "meeting", "conversation", "group"
         )
     )
+
+
+def mute_state(user: User, kind: str, obj) -> str:
+    """Whether `user` muted `obj` ("self"), silenced it by muting its group ("group"; posts and
+    meetings), or neither (""): one query, for the « Mettre en sourdine » buttons."""
+    if not policy.has_notifications(user) or kind not in Mute.Kind.values:
+        return ""
+    group_id = (
+        getattr(obj, "group_id", None) if kind in (Mute.Kind.POST, Mute.Kind.MEETING) else None
+    )
+    found = Q(**{f"{kind}_id": obj.pk})
+    if group_id is not None:
+        found |= Q(group_id=group_id)
+    rows = list(Mute.objects.filter(user=user).filter(found).values_list(f"{kind}_id", flat=True))
+    if obj.pk in rows:
+        return "self"
+    return "group" if rows else ""
 
 
 def mute_target_object(kind: str, target_id: int):

@@ -8,17 +8,20 @@ backoff (SMTP or database trouble), never dropped silently.
 import logging
 import smtplib
 import time
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 from celery import Task, shared_task
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications import emails, rendering
-from notifications.digests import Activity, Digest, Period, build_digest
+from notifications.digests import Activity, Digest, Period, build_digests
 from notifications.models import (
     EmailDelivery,
     Frequency,
@@ -181,6 +184,19 @@ def digest_subject(digest: Digest) -> str:
     return title
 
 
+EXCERPT_CHARS = 200
+
+
+def _shown(target, path: Callable[[], str], text: str | None = None) -> None:
+    """What a digest shows of an object (its address, an excerpt of its text): worked out once
+    per object, however many digests of the batch show it."""
+    if hasattr(target, "digest_url"):
+        return
+    target.digest_url = emails.site_url(path())
+    if text is not None:
+        target.digest_excerpt = Truncator(text).chars(EXCERPT_CHARS)
+
+
 def digest_message(digest: Digest):
     from django.urls import reverse
 
@@ -190,13 +206,15 @@ def digest_message(digest: Digest):
     with translation.override(language):
         subject = digest_subject(digest)
     for meeting in digest.meetings_awaiting:
-        meeting.digest_url = emails.site_url(meeting.get_absolute_url())
+        _shown(meeting, meeting.get_absolute_url)
     for decision in [*digest.decisions_due, *digest.decisions_taken]:
-        decision.digest_url = emails.site_url(reverse("meetings:decision", args=[decision.pk]))
+        _shown(
+            decision, lambda d=decision: reverse("meetings:decision", args=[d.pk]), decision.text
+        )
     for request in digest.requests:
-        request.digest_url = emails.site_url(reverse("groups:requests", args=[request.group.slug]))
+        _shown(request, lambda r=request: reverse("groups:requests", args=[r.group.slug]))
     for post in digest.posts:
-        post.digest_url = emails.site_url(post_url(post))
+        _shown(post, lambda p=post: post_url(p), post.body)
     return emails.build_message(
         user=user,
         subject=subject,
@@ -215,20 +233,31 @@ def digest_key(user_id: int, period: Period) -> str:
     return f"digest:{period.frequency}:{period.key}:{user_id}"
 
 
+def send_digests(
+    users: list[User], period: Period, activity: Activity | None = None, *, done=frozenset()
+) -> int:
+    """Build and send these people's digests for `period`, each at most once (a few queries
+    for the whole batch, one connection to the mail server); returns how many left now.
+    `done`: ids of those whose digest the caller already knows left (a batch asks once)."""
+    todo = [user for user in users if user.pk not in done and user.email]
+    digests = build_digests(todo, period, activity)
+    deliveries = [
+        (digest_key(user.pk, period), user, partial(digest_message, digest))
+        for user in todo
+        if (digest := digests[user.pk]) is not None and not digest.is_empty
+    ]
+    return len(emails.deliver_many(deliveries))
+
+
 def send_digest(
     user: User, period: Period, activity: Activity | None = None, *, sent: bool | None = None
 ) -> bool:
     """Build and send `user`'s digest for `period` once; False when already sent or empty.
     `sent`: whether the caller already knows it left (a batch asks once for all)."""
-    key = digest_key(user.pk, period)
     if sent is None:
+        key = digest_key(user.pk, period)
         sent = EmailDelivery.objects.filter(key=key, sent_at__isnull=False).exists()
-    if sent:
-        return False
-    digest = build_digest(user, period, activity)
-    if digest is None or digest.is_empty or not user.email:
-        return False
-    return emails.deliver_once(key, user, lambda: digest_message(digest))
+    return bool(send_digests([user], period, activity, done={user.pk} if sent else frozenset()))
 
 
 def digest_recipients() -> list[int]:
@@ -303,13 +332,10 @@ def send_digest_batch(user_ids: list[int], frequency: str, day: str) -> int:
             key__in=[digest_key(pk, period) for pk in user_ids], sent_at__isnull=False
         ).values_list("recipient_id", flat=True)
     )
-    sent = 0
     users = User.objects.filter(pk__in=user_ids, is_active=True).select_related(
         "notification_settings"
     )
-    for user in users:
-        sent += send_digest(user, period, activity, sent=user.pk in done)
-    return sent
+    return send_digests(list(users), period, activity, done=done)
 
 
 # --- Overdue decisions ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from notifications import emails, rendering, selectors, services
+from notifications import emails, policy, rendering, selectors, services
 from notifications.forms import MuteForm, PreferencesForm
 from notifications.models import Mute, Notification
 
@@ -105,22 +105,51 @@ def read_all(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def mute(request: HttpRequest) -> HttpResponse:
+    """Mute, or unmute (`action=unmute`), what a « Mettre en sourdine » button names: back to
+    its page without JavaScript, the button redrawn in its new state for htmx."""
     form = MuteForm(request.POST)
     if not form.is_valid():
         raise Http404
     kind, target_id = form.cleaned_data["kind"], form.cleaned_data["target"]
+    target = None
     if request.POST.get("action") == "unmute":
+        # Also what one may no longer see: taking one's own mute away reveals nothing.
         services.unmute(actor=request.user, kind=kind, target_id=target_id)
-        messages.success(request, _("Sourdine retirée : vous serez de nouveau notifié."))
+        text = _("Sourdine retirée : vous serez de nouveau notifié.")
     else:
+        target = selectors.mute_target_object(kind, target_id)
         try:
-            services.mute(
-                actor=request.user, kind=kind, target=selectors.mute_target_object(kind, target_id)
-            )
+            services.mute(actor=request.user, kind=kind, target=target)
         except PermissionDenied:
             raise Http404 from None
-        messages.success(request, _("En sourdine : plus de notification ni d'e-mail à ce sujet."))
+        text = _("En sourdine : plus de notification ni d'e-mail à ce sujet.")
+    if request.htmx:
+        return _mute_button(request, form, target, text)
+    messages.success(request, text)
     return redirect(_next(request, reverse("notifications:list")))
+
+
+def _mute_button(request: HttpRequest, form: MuteForm, target, text: str) -> HttpResponse:
+    kind, target_id = form.cleaned_data["kind"], form.cleaned_data["target"]
+    if target is None:
+        target = selectors.mute_target_object(kind, target_id)
+    # Whether its group is muted tells where a post is: only for what one may see.
+    visible = policy.can_mute(request.user, kind, target)
+    state = selectors.mute_state(request.user, kind, target) if visible else ""
+    return render(
+        request,
+        "notifications/mute_button.html",
+        {
+            "kind": kind,
+            "target": target_id,
+            "muted": state == "self",
+            "muted_by_group": state == "group",
+            "scope": form.cleaned_data["scope"],
+            "compact": form.cleaned_data["compact"],
+            "next": _next(request, reverse("notifications:list")),
+            "status": text,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

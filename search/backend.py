@@ -14,7 +14,9 @@ accents folded, somewhere in the row's text (`LIKE`), and highlights are compute
 The same functions serve both, so selectors never ask which database they run on.
 """
 
+import functools
 import html
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -139,6 +141,26 @@ class SearchDocument(Func):
         return "(" + " || ".join(parts) + ")", params
 
 
+def write_vector(*, table: str, column: str, pk: int, text: str | None, weight: str) -> None:
+    """Fill (or, without text, empty) a row's tsvector column that the ORM does not declare
+    (search.operations.AddVectorColumn), which its stored search vector reads: the text found
+    inside a file, say. PostgreSQL only; the substring backend reads the text itself."""
+    if not is_full_text():
+        return
+    if weight not in WEIGHTS or not (table + column).replace("_", "").isalnum():
+        raise ValueError(f"bad vector column {table}.{column} or weight {weight!r}")
+    # Names checked above and given by code, never by input; the values are parameters.
+    with connection.cursor() as cursor:
+        if text:
+            cursor.execute(
+                f'UPDATE "{table}" SET "{column}" = '  # noqa: S608
+                f"setweight(to_tsvector('{CONFIG}'::regconfig, %s), %s) WHERE id = %s",
+                [text, weight, pk],
+            )
+        else:
+            cursor.execute(f'UPDATE "{table}" SET "{column}" = NULL WHERE id = %s', [pk])  # noqa: S608
+
+
 # --- Queries ----------------------------------------------------------------------------------
 
 
@@ -210,13 +232,48 @@ def substring_filter(terms: Terms, *fields: str) -> Q:
     return condition
 
 
-def matching(rows: QuerySet, terms: Terms, *, fields: tuple[str, ...], vector: str | None):
-    """Rows whose stored vector (PostgreSQL) or text (elsewhere) matches the query."""
+def matching(
+    rows: QuerySet,
+    terms: Terms,
+    *,
+    fields: tuple[str, ...],
+    vector: str | None,
+    indexed: bool = True,
+):
+    """Rows whose stored vector (PostgreSQL) or text (elsewhere) matches the query.
+
+    `indexed=False` (stored vectors): the words are checked row by row on the rows the
+    query reads newest first, never through the GIN index (see `match_condition`)."""
     if vector is not None and is_full_text():
         if vector == "search_vector":
+            if not indexed:
+                return rows.filter(match_condition(terms))
             return rows.alias(_vector=StoredVector()).filter(_vector=_tsquery(terms))
         return rows.filter(**{vector: _tsquery(terms)})
     return rows.filter(substring_filter(terms, *fields))
+
+
+class _RowByRow(Func):
+    """`stored vector @@ query`, inside a CASE: the GIN index cannot serve it, and the planner,
+    which has no statistics for it, counts on half the rows matching (as for any boolean
+    expression it cannot estimate), so it reads the date index newest first and stops when
+    the page is full."""
+
+    arg_joiner = " @@ "
+    template = "CASE WHEN %(expressions)s THEN true ELSE false END"
+    output_field = BooleanField()
+
+
+def match_condition(terms: Terms) -> Expression:
+    """Whether the row's stored vector matches the query, checked row by row (PostgreSQL):
+    for a common word, on the rows read newest first; never through the GIN index."""
+    return _RowByRow(StoredVector(), _tsquery(terms))
+
+
+def stored_match_sql(terms: Terms) -> tuple[str, list]:
+    """`search_vector @@ query` as SQL and parameters, for a query written by hand around a
+    table sample (PostgreSQL; the configuration is a constant)."""
+    return f"search_vector @@ websearch_to_tsquery('{CONFIG}'::regconfig, %s)", [terms.text]
 
 
 def rank(terms: Terms, vector: str):
@@ -291,3 +348,78 @@ def snippet(row, attribute: str, field_text: str, terms: Terms) -> str:
     if marked is not None:
         return render_marked(marked)
     return highlight(field_text, terms)
+
+
+# --- Long texts (what a file contains) ---------------------------------------------------------
+
+# The letters a folded letter stands for in French text (and its neighbours'), for finding a
+# folded word in the original text without folding all of it.
+_VARIANTS = {
+    "a": "aàâäáãå",
+    "c": "cç",
+    "e": "eéèêë",
+    "i": "iîïíì",
+    "n": "nñ",
+    "o": "oôöóòõ",
+    "u": "uùûüú",
+    "y": "yÿý",
+}
+_FOLDED_LIGATURES = {"oe": "œ", "ae": "æ", "ss": "ß"}
+LONG_SNIPPET_WIDTH = 240
+
+
+def _loose(word: str) -> str:
+    """A pattern finding folded `word` in text written with accents, ligatures, capitals."""
+    out, i = [], 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        if pair in _FOLDED_LIGATURES:
+            out.append(f"(?:{_loose(pair[0])}{_loose(pair[1])}|{_FOLDED_LIGATURES[pair]})")
+            i += 2
+            continue
+        variants = _VARIANTS.get(word[i])
+        out.append(f"[{variants}]" if variants else re.escape(word[i]))
+        i += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _finder(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(_loose(w) for w in words), re.IGNORECASE)
+
+
+def occurrences(text: str, terms: Terms, cap: int) -> int:
+    """How many times the query's words appear in a long text, counting up to `cap` (the
+    substring backend's relevance; the text is not folded, it may be 200,000 characters)."""
+    return sum(1 for _found in itertools.islice(_finder(terms.words).finditer(text), cap))
+
+
+def long_snippet(text: str, terms: Terms, *, width: int = LONG_SNIPPET_WIDTH) -> str:
+    """Safe HTML: a window of a long text around the first word of the query found in it, the
+    words marked, everything else escaped. Only the window is worked on (a file's text runs to
+    200,000 characters): no ts_headline over all of it. A word found only through stemming
+    (« implantations » for « implanté ») is looked for by its beginning."""
+    if not text:
+        return ""
+    finder = _finder(terms.words)
+    first = finder.search(text)
+    if first is None:  # the stem, roughly: the word's first 60 % (5 letters at least)
+        finder = _finder(tuple(w[: max(5, -(-len(w) * 3 // 5))] for w in terms.words))
+        first = finder.search(text)
+    if first is None:
+        return ""
+    start = max(0, first.start() - width // 3)
+    end = min(len(text), start + width)
+    if start > 0 and " " in text[start : first.start()]:  # begin on a whole word
+        start = text.index(" ", start, first.start()) + 1
+    if end < len(text) and " " in text[first.end() : end]:
+        end = text.rindex(" ", first.end(), end)
+    window = text[start:end]
+    out, cursor = [], 0
+    for match in finder.finditer(window):
+        out += [html.escape(window[cursor : match.start()]), "<mark>"]
+        out += [html.escape(match.group()), "</mark>"]
+        cursor = match.end()
+    out.append(html.escape(window[cursor:]))
+    body = "".join(out).replace("\n", " ")
+    return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")

@@ -14,8 +14,11 @@ CONFIG = "french_unaccent"
 WEIGHTS = ("A", "B", "C", "D")
 
 
-def document_sql(fields: list[tuple[str, str]], prefix: str = "") -> str:
-    """The weighted tsvector of some columns, as SQL (column names are trusted constants)."""
+def document_sql(
+    fields: list[tuple[str, str]], prefix: str = "", vectors: tuple[str, ...] = ()
+) -> str:
+    """The weighted tsvector of some columns, as SQL (column names are trusted constants),
+    followed by `vectors`: tsvector columns already weighted (AddVectorColumn)."""
     parts = []
     for column, weight in fields:
         if weight not in WEIGHTS or not column.replace("_", "").isalnum():
@@ -24,6 +27,10 @@ def document_sql(fields: list[tuple[str, str]], prefix: str = "") -> str:
             f"setweight(to_tsvector('{CONFIG}'::regconfig, COALESCE({prefix}\"{column}\", '')), "
             f"'{weight}')"
         )
+    for column in vectors:
+        if not column.replace("_", "").isalnum():
+            raise ValueError(f"bad vector column {column!r}")
+        parts.append(f"COALESCE({prefix}\"{column}\", ''::tsvector)")
     return " || ".join(parts)
 
 
@@ -73,17 +80,26 @@ class CreateTextSearchConfiguration(_PostgresOnly):
 
 
 class AddSearchVector(_PostgresOnly):
-    """A stored `search_vector` column on `table`, generated from `fields` (column, weight),
-    with its GIN index."""
+    """A stored `search_vector` column on `table`, generated from `fields` (column, weight)
+    and `vectors` (tsvector columns of the same row, see AddVectorColumn), with its GIN index.
+    """
 
-    def __init__(self, table: str, fields: list[tuple[str, str]], index: str):
+    def __init__(
+        self,
+        table: str,
+        fields: list[tuple[str, str]],
+        index: str,
+        vectors: list[str] | tuple[str, ...] = (),
+    ):
         self.table, self.fields, self.index = table, [tuple(f) for f in fields], index
-        document_sql(self.fields)  # refuses bad names now rather than at migrate time
+        self.vectors = tuple(vectors)
+        document_sql(self.fields, vectors=self.vectors)  # refuses bad names now
 
     def forwards_sql(self) -> list[str]:
+        document = document_sql(self.fields, vectors=self.vectors)
         return [
             f'ALTER TABLE "{self.table}" ADD COLUMN search_vector tsvector '
-            f"GENERATED ALWAYS AS ({document_sql(self.fields)}) STORED",
+            f"GENERATED ALWAYS AS ({document}) STORED",
             f'CREATE INDEX "{self.index}" ON "{self.table}" USING gin (search_vector)',
         ]
 
@@ -97,11 +113,48 @@ class AddSearchVector(_PostgresOnly):
         return f"Add a stored search vector to {self.table} (PostgreSQL)"
 
     def deconstruct(self):
-        return (
-            self.__class__.__qualname__,
-            [],
-            {"table": self.table, "fields": self.fields, "index": self.index},
-        )
+        kwargs = {"table": self.table, "fields": self.fields, "index": self.index}
+        if self.vectors:
+            kwargs["vectors"] = list(self.vectors)
+        return (self.__class__.__qualname__, [], kwargs)
+
+
+class RemoveSearchVector(AddSearchVector):
+    """The reverse of AddSearchVector (same arguments): to change what a vector reads, remove
+    it with its old arguments, then add it with the new ones."""
+
+    def forwards_sql(self) -> list[str]:
+        return super().backwards_sql()
+
+    def backwards_sql(self) -> list[str]:
+        return super().forwards_sql()
+
+    def describe(self) -> str:
+        return f"Remove the stored search vector of {self.table} (PostgreSQL)"
+
+
+class AddVectorColumn(_PostgresOnly):
+    """A plain tsvector column the ORM does not declare, written by the owning app through
+    search.backend.write_vector and read by the row's stored search vector: text too long
+    to load with every row (the text found inside a file) lives elsewhere, its vector here.
+    """
+
+    def __init__(self, table: str, column: str):
+        if not (table + column).replace("_", "").isalnum():
+            raise ValueError(f"bad vector column {table}.{column}")
+        self.table, self.column = table, column
+
+    def forwards_sql(self) -> list[str]:
+        return [f'ALTER TABLE "{self.table}" ADD COLUMN "{self.column}" tsvector']
+
+    def backwards_sql(self) -> list[str]:
+        return [f'ALTER TABLE "{self.table}" DROP COLUMN IF EXISTS "{self.column}"']
+
+    def describe(self) -> str:
+        return f"Add the tsvector column {self.table}.{self.column} (PostgreSQL)"
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], {"table": self.table, "column": self.column})
 
 
 class AddSearchIndex(_PostgresOnly):

@@ -6,21 +6,26 @@ queryset, and only those rows are
 matched, counted, highlighted or shown. No section shows a count or a facet.
 """
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, transaction
 from django.db.models import (
     DateTimeField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -32,7 +37,7 @@ from accounts.models import User
 from consultations import policy as consultation_policy
 from consultations.models import Contribution
 from files import policy as file_policy
-from files.models import File
+from files.models import File, FileText
 from groups import policy as group_policy
 from groups.models import Group
 from meetings import policy as meeting_policy
@@ -50,6 +55,16 @@ PREVIEW_SIZE = 5
 # common word fills a page there at once); only when they hold too few matches does the
 # query go to the GIN index for the older rows (a rare word: the index finds its few rows).
 PROBE = 2000
+# The visibility of the newest matches among them is checked row by row, up to CHECKED
+# (or a page).
+CHECKED = 100
+# How common the words are is measured on this many pages of the table, drawn at random.
+SAMPLE_PAGES = 64
+# A viewer who reads at most this many groups has the big tables read part by part.
+FEW_GROUPS = 10
+# A match read through the GIN index (bitmap, heap, the policy's conditions, the sort) costs
+# about as much as this many rows read newest first (measured at a million rows).
+GIN_MATCH_COST = 4
 # Relevance ranks a bounded candidate set: the newest matches of each source.
 CANDIDATES = 200
 ORDERS = ("newest", "relevance")
@@ -157,7 +172,9 @@ class Source:
     code: int  # position in its section (cursor tie-break)
     kind: str
     section: str
-    rows: Callable[[User], QuerySet]  # visible and live rows, from the owning app's policy
+    # Visible and live rows, from the owning app's policy, for a viewer and a function giving
+    # their readable group ids (groups.policy.readable_group_ids, read at most once a search).
+    rows: Callable[[User, Callable[[], list[int]]], QuerySet]
     fields: tuple[str, ...]  # text searched by the substring backend
     snippet_field: str
     present: Callable[[object], dict]
@@ -171,6 +188,13 @@ class Source:
     document: Callable[[], object] | None = None
     # A big table most people see much of: probe the newest rows first (see `_newest`).
     probe: bool = False
+    # Rows of a group (group_id): for a viewer who reads few groups and nothing outside
+    # them (an external member), read group by group on the group's index (see `_newest`).
+    by_group: bool = False
+    # Long text kept in another table (what a file contains), as an expression on the row:
+    # searched by the substring backend (PostgreSQL reads its vector in the stored one), and
+    # shown around its first match when the snippet field shows none (backend.long_snippet).
+    long_text: Callable[[], object] | None = None
 
 
 def _post(p: Post) -> dict:
@@ -200,6 +224,11 @@ def _comment(c: Comment) -> dict:
 
 def _file(f: File) -> dict:
     return {"title": f.name, "url": _url("files:detail", f.pk), "author": f.owner}
+
+
+def _file_text():
+    """The text found inside the file's current version (files.texts), or NULL."""
+    return Subquery(FileText.objects.filter(version=OuterRef("current_version")).values("text")[:1])
 
 
 def _message(m: Message) -> dict:
@@ -253,7 +282,7 @@ SOURCES: list[Source] = [
         0,
         "person",
         "people",
-        rows=lambda u: account_policy.visible_people(u),
+        rows=lambda u, _groups: account_policy.visible_people(u),
         fields=("display_name", "job_title", "department", "expertise", "organisation__name"),
         snippet_field="job_title",
         present=_person,
@@ -266,7 +295,7 @@ SOURCES: list[Source] = [
         0,
         "group",
         "groups",
-        rows=lambda u: group_policy.visible_groups(u),
+        rows=lambda u, _groups: group_policy.visible_groups(u),
         fields=("name", "description"),
         snippet_field="description",
         present=_group,
@@ -277,11 +306,14 @@ SOURCES: list[Source] = [
         0,
         "post",
         "posts",
-        rows=lambda u: social_policy.visible_posts(u).filter(deleted_at__isnull=True),
+        rows=lambda u, groups: social_policy.visible_posts(u, group_ids=groups()).filter(
+            deleted_at__isnull=True
+        ),
         fields=("body",),
         snippet_field="body",
         present=_post,
         probe=True,
+        by_group=True,
         group=("group_id",),
         author=("author_id",),
         related=("author", "group"),
@@ -290,7 +322,7 @@ SOURCES: list[Source] = [
         1,
         "comment",
         "posts",
-        rows=social_policy.live_comments,
+        rows=lambda u, groups: social_policy.live_comments(u, group_ids=groups()),
         fields=("body",),
         snippet_field="body",
         present=_comment,
@@ -303,7 +335,7 @@ SOURCES: list[Source] = [
         0,
         "file",
         "files",
-        rows=lambda u: file_policy.visible_files(u),
+        rows=lambda u, _groups: file_policy.visible_files(u),
         fields=("name", "description"),
         snippet_field="description",
         present=_file,
@@ -311,12 +343,13 @@ SOURCES: list[Source] = [
         author=("owner_id",),
         related=("owner",),
         title_weighted=True,
+        long_text=_file_text,
     ),
     Source(
         0,
         "message",
         "messages",
-        rows=lambda u: Message.objects.filter(
+        rows=lambda u, _groups: Message.objects.filter(
             conversation__in=messaging_policy.visible_conversations(u).values("pk"),
             deleted_at__isnull=True,
         ),
@@ -330,7 +363,7 @@ SOURCES: list[Source] = [
         0,
         "meeting",
         "meetings",
-        rows=lambda u: meeting_policy.visible_meetings(u),
+        rows=lambda u, _groups: meeting_policy.visible_meetings(u),
         fields=("title", "description", "place"),
         snippet_field="description",
         present=_meeting,
@@ -343,7 +376,7 @@ SOURCES: list[Source] = [
         1,
         "item",
         "meetings",
-        rows=lambda u: AgendaItem.objects.filter(
+        rows=lambda u, _groups: AgendaItem.objects.filter(
             meeting__in=meeting_policy.visible_meetings(u).values("pk")
         ),
         fields=("title", "description"),
@@ -358,7 +391,7 @@ SOURCES: list[Source] = [
         2,
         "decision",
         "meetings",
-        rows=lambda u: meeting_policy.visible_decisions(u),
+        rows=lambda u, _groups: meeting_policy.visible_decisions(u),
         fields=("text",),
         snippet_field="text",
         present=_decision,
@@ -370,7 +403,7 @@ SOURCES: list[Source] = [
         0,
         "contribution",
         "contributions",
-        rows=lambda u: consultation_policy.visible_contributions(u),
+        rows=lambda u, _groups: consultation_policy.visible_contributions(u),
         fields=("title", "body", "place"),
         snippet_field="body",
         present=_contribution,
@@ -407,10 +440,12 @@ def _decode(cursor: str) -> tuple[datetime, int, int] | int:
 # --- Matching ---------------------------------------------------------------------------------
 
 
-def _filtered(source: Source, user: User, filters: Filters) -> QuerySet | None:
+def _filtered(
+    source: Source, user: User, filters: Filters, groups: Callable[[], list[int]]
+) -> QuerySet | None:
     """The source's visible rows with the group and author filters (None: the source has no
     group or no author, so a filter on them leaves it out)."""
-    rows = source.rows(user)
+    rows = source.rows(user, groups)
     if filters.group is not None:
         if not source.group:
             return None
@@ -452,17 +487,134 @@ def _window(source: Source, filters: Filters, cursor: tuple[datetime, int, int] 
     return window
 
 
-def _match(source: Source, rows: QuerySet, terms: Terms) -> QuerySet:
+def _match(source: Source, rows: QuerySet, terms: Terms, *, indexed: bool = True) -> QuerySet:
+    """Rows matching `terms`; `indexed=False`: checked row by row on rows found otherwise
+    (the date index), never through the GIN index (see `_newest`)."""
     if source.document is not None and backend.is_full_text():
         if "_document" not in rows.query.annotations:
             rows = rows.alias(_document=source.document())
         return backend.matching(rows, terms, fields=source.fields, vector="_document")
-    return backend.matching(rows, terms, fields=source.fields, vector=source.vector)
+    fields = source.fields
+    if source.long_text is not None and not backend.is_full_text():
+        if "_long_text" not in rows.query.annotations:
+            rows = rows.alias(_long_text=source.long_text())
+        fields = (*fields, "_long_text")
+    return backend.matching(rows, terms, fields=fields, vector=source.vector, indexed=indexed)
 
 
 def _keys(qs: QuerySet, source: Source, limit: int, extra: tuple[str, ...] = ()) -> list[tuple]:
     order = (f"-{source.date}", "-pk")
     return list(qs.order_by(*order).values_list(source.date, "pk", *extra)[:limit])
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What `_probe` found (see there)."""
+
+    read: int
+    oldest: datetime | None
+    checked: int
+    seen: int
+    sampled: int
+    sampled_hits: int
+    size: float  # rows in the table, about
+
+
+def _probe(source: Source, rows: QuerySet, terms: Terms, window: Q, limit: int) -> Probe | None:
+    """What the table says of the query, in one query:
+    - the PROBE newest rows of the window (on the date index, whoever may see them): how many
+      were read, the date of the oldest, how many of the newest matches were checked
+      (`max(CHECKED, limit)` at most) and how many of those the viewer may see (`rows`, the
+      policy's conditions, checked row by row on the primary key);
+    - a random sample of the whole table, SAMPLE_PAGES pages drawn at random (TABLESAMPLE
+      SYSTEM): how many rows were read and how many match — how common the words are, where
+      the newest rows may say otherwise (a word of the day) — and, from the table's size on
+      disk, about how many rows it holds. No statistics needed: a table never analysed
+      gives the same answers."""
+    d = source.date
+    model = source_model(source)
+    table = connection.ops.quote_name(model._meta.db_table)
+    newest = (
+        model.objects.filter(window)
+        .annotate(_hit=backend.match_condition(terms))
+        .order_by(f"-{d}", "-pk")
+        .values(d, "pk", "_hit")[:PROBE]
+    )
+    # A lateral subquery with its own LIMIT runs once per match, on the primary key: never
+    # the whole visible set hashed first (what PostgreSQL may do with an EXISTS).
+    visible = rows.filter(pk=RawSQL('"e"."pk"', ())).values("pk")[:1]
+    try:
+        newest_sql, newest_params = newest.query.sql_with_params()
+        visible_sql, visible_params = visible.query.sql_with_params()
+    except EmptyResultSet:  # the viewer may see none of these rows (a citizen's posts)
+        return None
+    matched_sql, matched_params = backend.stored_match_sql(terms)
+    with connection.cursor() as cursor:
+        # Names are the model's own (constants); the values are parameters.
+        cursor.execute(
+            f"WITH probe AS ({newest_sql}), "  # noqa: S608
+            "pages AS (SELECT greatest(pg_relation_size(%s::regclass) "
+            "/ current_setting('block_size')::int, 1) AS n), "
+            f"sample AS (SELECT {matched_sql} AS hit FROM {table} TABLESAMPLE SYSTEM "
+            "((SELECT least(100, 100.0 * %s / n) FROM pages))), "
+            "checked AS (SELECT h.pk FROM probe h WHERE h._hit LIMIT %s) "
+            f'SELECT (SELECT count(*) FROM probe), (SELECT min("{d}") FROM probe), '
+            "(SELECT count(*) FROM checked), "
+            f"(SELECT count(*) FROM checked e CROSS JOIN LATERAL ({visible_sql}) v), "
+            "(SELECT count(*) FROM sample), (SELECT count(*) FROM sample WHERE hit), "
+            "(SELECT n FROM pages)",
+            [
+                *newest_params,
+                table,
+                *matched_params,
+                SAMPLE_PAGES,
+                max(CHECKED, limit),
+                *visible_params,
+            ],
+        )
+        read, oldest, checked, seen, sampled, sampled_hits, pages = cursor.fetchone()
+    # Each page was sampled with this probability: the table holds about this many rows.
+    size = sampled * pages / min(pages, SAMPLE_PAGES)
+    return Probe(read, oldest, checked, seen, sampled, sampled_hits, size)
+
+
+def _strategy(probe: Probe, limit: int) -> str:
+    """How to read a page of `limit` rows after `probe`:
+    - "recent": among the rows probed, newest first, the words checked row by row — they
+      hold the page (a common word the viewer sees much of), or they are the whole window;
+    - "scan": the whole window newest first, row by row — when the page fills before the
+      rows read outnumber the matches of the GIN index (a common word the viewer sees a
+      small share of: an external member's groups);
+    - "index": the GIN index's matches, sorted by date — a rare word, or one the viewer
+      sees too little of for a scan to end soon.
+    The planner cannot make this choice itself: it has no statistics below the most common
+    lexemes (a rare word looks common to it), none for the policy's conditions, and it
+    then reads the whole date index for a rare word or sorts half a table for a common one.
+    """
+    if probe.read < PROBE or probe.seen >= limit:
+        return "recent"
+    share = probe.sampled_hits / max(probe.sampled, 1)  # of the rows, matching
+    # Of the newest matches, visible (none seen among those checked: half of one).
+    visible = max(probe.seen, 0.5) / max(probe.checked, 1)
+    scanned = limit / max(share * visible, 1e-9)
+    matches = share * max(probe.size, probe.read)  # in the whole table
+    return "scan" if scanned <= GIN_MATCH_COST * matches else "index"
+
+
+def _by_group(
+    source: Source, rows_for: Callable[[list[int]], QuerySet], groups: Callable[[], list[int]]
+) -> list[QuerySet] | None:
+    """The viewer's rows group by group (`rows_for([group id])`: the same policy, for one of
+    their readable groups), when they read few groups and no row outside them (`rows_for([])`
+    holds nothing, which compiling it tells without a query); None otherwise."""
+    group_ids = groups()
+    if not source.by_group or not group_ids or len(group_ids) > FEW_GROUPS:
+        return None
+    try:
+        rows_for([]).query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        return [rows_for([pk]) for pk in group_ids]
+    return None  # rows outside any group (profile posts): one read of the whole table
 
 
 def _newest(
@@ -472,44 +624,46 @@ def _newest(
     limit: int,
     window: Q,
     extra: tuple[str, ...] = (),
+    *,
+    groups: Callable[[], list[int]],
+    rows_for: Callable[[list[int]], QuerySet] | None = None,
 ) -> list[tuple]:
     """Up to `limit` matching rows in `window`, newest first, as (date, pk, *extra) tuples.
 
-    For the big tables (`probe`), on PostgreSQL: first the PROBE newest rows of the table in
-    the window (found on the date index, whoever may see them), matched and checked row by
-    row — a common word fills the page there, where a GIN scan would read half the table;
-    then, if they held too few, the older rows, where the planner uses the GIN index for a
-    rare word. Visibility is the same `rows` queryset in both steps."""
+    For the big tables (`probe`), on PostgreSQL, always two queries: the probe (`_probe`),
+    then the page read as `_strategy` says. Visibility is the same `rows` queryset, from the
+    owning app's policy, in both."""
     if not (source.probe and backend.is_full_text()):
         return _keys(_match(source, rows.filter(window), terms), source, limit, extra)
     d = source.date
-    table = source_model(source).objects.filter(window).order_by(f"-{d}", "-pk")
-    boundary = list(table.values_list(d, "pk")[PROBE - 1 : PROBE])
-    if not boundary:  # a small window: match it all
-        return _keys(_match(source, rows.filter(window), terms), source, limit, extra)
-    moment, pk = boundary[0]
-    # The plain date bounds are redundant but indexable: the date index scan stops there.
-    recent = Q(**{f"{d}__gte": moment}) & (
-        Q(**{f"{d}__gt": moment}) | Q(**{d: moment, "pk__gte": pk})
-    )
-    found = _keys(_match(source, rows.filter(window & recent), terms), source, limit, extra)
-    if len(found) < limit:
-        older = Q(**{f"{d}__lte": moment}) & (
-            Q(**{f"{d}__lt": moment}) | Q(**{d: moment, "pk__lt": pk})
-        )
-        rest = _match(source, rows.filter(window & older), terms)
-        # How common is the word itself, whoever may see it? The planner cannot tell a rare
-        # word from a medium one (no statistics below its most common lexemes), and reading
-        # the date index for a rare word means reading the whole table: for a rare word the
-        # order is computed on the matches the GIN index finds instead.
-        hits = _match(source, table.filter(recent), terms).order_by()[:limit].count()
-        if hits < limit:
-            by_date = ExpressionWrapper(F(d) + Value(timedelta(0)), output_field=DateTimeField())
-            rest = rest.order_by(by_date.desc(), "-pk")
-            found += list(rest.values_list(d, "pk", *extra)[: limit - len(found)])
-        else:
-            found += _keys(rest, source, limit - len(found), extra)
-    return found
+    probe = _probe(source, rows, terms, window, limit)
+    if probe is None or not probe.read:  # nothing visible, or an empty window
+        return []
+    strategy = _strategy(probe, limit)
+    if strategy == "recent":
+        recent = rows.filter(window & Q(**{f"{d}__gte": probe.oldest}))
+        return _keys(_match(source, recent, terms, indexed=False), source, limit, extra)
+    if strategy == "scan":
+        pieces = _by_group(source, rows_for, groups) if rows_for is not None else None
+        if not pieces:
+            everywhere = rows.filter(window)
+            return _keys(_match(source, everywhere, terms, indexed=False), source, limit, extra)
+        # Each group newest first on its own index, merged by PostgreSQL (Merge Append).
+        order = (f"-{d}", "-pk")
+        pieces = [
+            _match(source, piece.filter(window), terms, indexed=False)
+            .order_by(*order)
+            .values_list(d, "pk", *extra)[:limit]
+            for piece in pieces
+        ]
+        if len(pieces) == 1:
+            return list(pieces[0])
+        return list(pieces[0].union(*pieces[1:], all=True).order_by(*order)[:limit])
+    # The date plus nothing: an order no index gives, so that PostgreSQL sorts the matches
+    # of the GIN index instead of reading the date index until it finds them.
+    by_date = ExpressionWrapper(F(d) + Value(timedelta(0)), output_field=DateTimeField())
+    found = _match(source, rows.filter(window), terms).order_by(by_date.desc(), "-pk")
+    return list(found.values_list(d, "pk", *extra)[:limit])
 
 
 def _details(source: Source, keys: list[int], terms: Terms) -> dict[int, object]:
@@ -520,6 +674,8 @@ def _details(source: Source, keys: list[int], terms: Terms) -> dict[int, object]
     marked = backend.headline(terms, source.snippet_field)
     if marked is not None:
         qs = qs.annotate(_headline=marked)
+    if source.long_text is not None:  # highlighted in Python, around the first match only
+        qs = qs.annotate(_long_text=source.long_text())
     return {row.pk: row for row in qs}
 
 
@@ -545,6 +701,11 @@ def _result(source: Source, row, terms: Terms, rank: float = 0.0) -> Result:
     shown = source.present(row)
     text = getattr(row, source.snippet_field) or ""
     snippet = backend.snippet(row, "_headline", text, terms) if text else ""
+    if source.long_text is not None and "<mark>" not in snippet:
+        # Matched inside the long text (the row itself passed its app's policy already).
+        inside = backend.long_snippet(getattr(row, "_long_text", None) or "", terms)
+        if "<mark>" in inside:
+            snippet = inside
     return Result(
         kind=source.kind,
         section=source.section,
@@ -560,7 +721,8 @@ def _result(source: Source, row, terms: Terms, rank: float = 0.0) -> Result:
 
 
 def _python_rank(source: Source, row, terms: Terms) -> float:
-    """Relevance without full text: occurrences of the words, the title counting triple."""
+    """Relevance without full text: occurrences of the words, the title counting triple, the
+    long text (what a file contains) at most one occurrence's worth."""
     texts = [
         backend.fold(str(getattr(row, name.split("__")[0], "") or "")) for name in source.fields
     ]
@@ -568,6 +730,8 @@ def _python_rank(source: Source, row, terms: Terms) -> float:
     for n, text in enumerate(texts):
         weight = 3.0 if n == 0 and source.title_weighted else 1.0
         score += weight * sum(text.count(w) for w in terms.words)
+    if source.long_text is not None:
+        score += 0.2 * backend.occurrences(getattr(row, "_long_text", None) or "", terms, 5)
     return score
 
 
@@ -575,18 +739,29 @@ def _python_rank(source: Source, row, terms: Terms) -> float:
 
 
 def _section_newest(
-    sources: list[Source], user: User, terms: Terms, filters: Filters, size: int
+    sources: list[Source],
+    user: User,
+    terms: Terms,
+    filters: Filters,
+    size: int,
+    groups: Callable[[], list[int]],
 ) -> Section:
     cursor = _decode(filters.cursor) if filters.cursor else None
     if isinstance(cursor, int):
         raise SearchError(_("Page de résultats invalide."))
     keyed: list[tuple[datetime, int, int, Source]] = []
     for source in sources:
-        rows = _filtered(source, user, filters)
+        rows = _filtered(source, user, filters, groups)
         if rows is None:
             continue
         window = _window(source, filters, cursor)
-        for moment, pk in _newest(source, rows, terms, size + 1, window):
+
+        def rows_for(ids: list[int], source: Source = source) -> QuerySet:
+            return _filtered(source, user, filters, lambda: ids)
+
+        for moment, pk in _newest(
+            source, rows, terms, size + 1, window, groups=groups, rows_for=rows_for
+        ):
             keyed.append((moment, source.code, pk, source))
     keyed.sort(key=lambda k: (-k[0].timestamp(), k[1], -k[2]))
     more = len(keyed) > size
@@ -604,7 +779,12 @@ def _section_newest(
 
 
 def _section_relevance(
-    sources: list[Source], user: User, terms: Terms, filters: Filters, size: int
+    sources: list[Source],
+    user: User,
+    terms: Terms,
+    filters: Filters,
+    size: int,
+    groups: Callable[[], list[int]],
 ) -> Section:
     cursor = _decode(filters.cursor) if filters.cursor else 0
     if not isinstance(cursor, int):
@@ -612,7 +792,7 @@ def _section_relevance(
     offset = cursor
     scored: list[tuple[float, datetime, int, Source]] = []
     for source in sources:
-        rows = _filtered(source, user, filters)
+        rows = _filtered(source, user, filters, groups)
         if rows is None:
             continue
         window = _window(source, filters, None)
@@ -620,22 +800,40 @@ def _section_relevance(
             vector = "_document" if source.document is not None else source.vector
             if vector is None:  # no full text for this source (people): newest first
                 ranked = [
-                    (m, pk, 0.0) for m, pk in _newest(source, rows, terms, CANDIDATES, window)
+                    (m, pk, 0.0)
+                    for m, pk in _newest(source, rows, terms, CANDIDATES, window, groups=groups)
                 ]
             else:
                 if source.document is not None:
                     rows = rows.alias(_document=source.document())
                 rows = rows.annotate(_rank=backend.rank(terms, vector))
-                ranked = _newest(source, rows, terms, CANDIDATES, window, extra=("_rank",))
+
+                def rows_for(ids: list[int], source: Source = source, vector=vector) -> QuerySet:
+                    return _filtered(source, user, filters, lambda: ids).annotate(
+                        _rank=backend.rank(terms, vector)
+                    )
+
+                ranked = _newest(
+                    source,
+                    rows,
+                    terms,
+                    CANDIDATES,
+                    window,
+                    extra=("_rank",),
+                    groups=groups,
+                    rows_for=rows_for if source.document is None else None,
+                )
             scored += [(float(r), m, pk, source) for m, pk, r in ranked]
         else:
-            keys = _newest(source, rows, terms, CANDIDATES, window)
-            rows_by_pk = {
-                row.pk: row
-                for row in source_model(source)
+            keys = _newest(source, rows, terms, CANDIDATES, window, groups=groups)
+            candidates = (
+                source_model(source)
                 .objects.filter(pk__in=[pk for _m, pk in keys])
                 .select_related(*source.related)
-            }
+            )
+            if source.long_text is not None:
+                candidates = candidates.annotate(_long_text=source.long_text())
+            rows_by_pk = {row.pk: row for row in candidates}
             scored += [
                 (_python_rank(source, rows_by_pk[pk], terms), m, pk, source)
                 for m, pk in keys
@@ -670,10 +868,13 @@ def _materialise(page: list[tuple[Source, int, float]], terms: Terms) -> list[Re
 
 
 def _statement_timeout() -> None:
+    """The search's time limit, and no JIT compilation: the policy's correlated subqueries make
+    PostgreSQL's cost estimates large enough to compile a query (up to seconds) that runs in
+    a few milliseconds. Both for this transaction only."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true)",
+                "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
                 [str(int(getattr(settings, "SEARCH_STATEMENT_TIMEOUT_MS", STATEMENT_TIMEOUT_MS)))],
             )
 
@@ -709,12 +910,15 @@ def search(user: User, text: str, filters: Filters | None = None) -> Outcome:
     size = PAGE_SIZE if filters.kind else PREVIEW_SIZE
     run = _section_relevance if filters.order == "relevance" else _section_newest
     outcome = Outcome(query=terms.text, order=filters.order)
+    # The viewer's readable groups, read once (inside the transaction) by the first source
+    # that needs them: the big tables then filter on a plain list of ids.
+    groups = functools.cache(lambda: group_policy.readable_group_ids(user))
     try:
         with transaction.atomic():
             _statement_timeout()
             for kind in kinds:
                 sources = [s for s in SOURCES if s.section == kind]
-                section = run(sources, user, terms, filters, size)
+                section = run(sources, user, terms, filters, size, groups)
                 if section.results or filters.kind:
                     outcome.sections.append(section)
     except DatabaseError as error:

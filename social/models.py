@@ -66,6 +66,14 @@ class Post(models.Model):
             models.Index(fields=["group", "-created_at", "-id"], name="post_group_feed"),
             models.Index(fields=["author", "-created_at", "-id"], name="post_author_feed"),
             models.Index(fields=["-created_at", "-id"], name="post_feed"),
+            # A group's live posts newest first, and their ids from the index alone (search:
+            # an external member's groups read one by one; the posts they may read, hashed
+            # once to check comments against).
+            models.Index(
+                fields=["group", "-created_at", "-id"],
+                condition=Q(deleted_at__isnull=True),
+                name="post_live_group",
+            ),
             # Finds a group's pinned announcements without reading the whole group.
             models.Index(
                 fields=["group", "pinned_until"],

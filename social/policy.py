@@ -1,5 +1,7 @@
 """Who may see and do what with posts and comments. The only place that decides it."""
 
+from collections.abc import Collection
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
@@ -25,11 +27,18 @@ def can_view_revisions(user: User, post: Post) -> bool:
     return can_view_post(user, post) and (not post.is_deleted or user.is_superuser)
 
 
-def visible_posts(user: User) -> QuerySet[Post]:
-    """Posts `user` may read: in groups they may read, and profile posts for staff and elected."""
+def visible_posts(user: User, *, group_ids: Collection[int] | None = None) -> QuerySet[Post]:
+    """Posts `user` may read: in groups they may read, and profile posts for staff and elected.
+
+    `group_ids`: `group_policy.readable_group_ids(user)` when the caller already read it in
+    this request (search: one query, then plain `group_id IN (…)` filters); otherwise the
+    readable groups are a subquery."""
     if not (user.is_authenticated and user.is_active) or user.is_citizen:
         return Post.objects.none()
-    readable = Q(group__in=group_policy.readable_groups(user).values("pk"))
+    if group_ids is None:
+        readable = Q(group__in=group_policy.readable_groups(user).values("pk"))
+    else:
+        readable = group_policy.in_groups("group_id", group_ids)
     if user.is_internal:
         return Post.objects.filter(readable | Q(group__isnull=True))
     return Post.objects.filter(readable)
@@ -41,6 +50,15 @@ def can_view_post(user: User, post: Post) -> bool:
     if post.group_id is None:
         return user.is_internal
     return group_policy.can_read_group(user, post.group)
+
+
+def can_view_post_given(user: User, post: Post, membership: Membership | None) -> bool:
+    """`can_view_post` for a batch that already holds `membership_of(user, post.group)`."""
+    if not (user.is_authenticated and user.is_active) or user.is_citizen:
+        return False
+    if post.group_id is None:
+        return user.is_internal
+    return group_policy.can_read_group_given(user, post.group, membership)
 
 
 def can_post_in_group(user: User, group: Group) -> bool:
@@ -115,21 +133,27 @@ def can_share(user: User, post: Post, target: Group) -> bool:
 # as posts), so their policies are imported where such a thread is read.
 
 
-def _readable_thread(user: User, *, live_posts: bool = False) -> Q:
+def _readable_thread(
+    user: User, *, live_posts: bool = False, group_ids: Collection[int] | None = None
+) -> Q:
     """A comment's thread is readable when its subject is (a post, a file or a meeting's
     item). Correlated EXISTS, so that a page of comments is checked row by row instead of
     hashing every post the user may read first (at a million posts, that hash alone took
-    longer than a whole search)."""
+    longer than a whole search); each on the comment's own columns, so that the query
+    joins no other table and can read the comments newest first on their date index."""
     from files.policy import visible_files
+    from meetings.models import AgendaItem
     from meetings.policy import visible_meetings
 
-    posts = visible_posts(user)
+    posts = visible_posts(user, group_ids=group_ids)
     if live_posts:
         posts = posts.filter(deleted_at__isnull=True)
+    meetings = visible_meetings(user, group_ids=group_ids)
+    items = AgendaItem.objects.filter(meeting__in=meetings.values("pk"))
     return (
         Exists(posts.filter(pk=OuterRef("post_id")))
-        | Exists(visible_files(user).filter(pk=OuterRef("file_id")))
-        | Exists(visible_meetings(user).filter(pk=OuterRef("item__meeting_id")))
+        | Exists(visible_files(user, group_ids=group_ids).filter(pk=OuterRef("file_id")))
+        | Exists(items.filter(pk=OuterRef("item_id")))
     )
 
 
@@ -138,10 +162,11 @@ def visible_comments(user: User) -> QuerySet[Comment]:
     return Comment.objects.filter(_readable_thread(user))
 
 
-def live_comments(user: User) -> QuerySet[Comment]:
-    """`visible_comments` that are not deleted, in threads whose post is not deleted."""
+def live_comments(user: User, *, group_ids: Collection[int] | None = None) -> QuerySet[Comment]:
+    """`visible_comments` that are not deleted, in threads whose post is not deleted.
+    `group_ids`: as for `visible_posts`."""
     return Comment.objects.filter(deleted_at__isnull=True).filter(
-        _readable_thread(user, live_posts=True)
+        _readable_thread(user, live_posts=True, group_ids=group_ids)
     )
 
 

@@ -26,6 +26,7 @@ from accounts.models import User
 from files import selectors as file_selectors
 from groups import policy as group_policy
 from groups.models import Group, Membership
+from notifications.models import Mute
 from social import policy
 from social.models import Bookmark, Comment, Follow, PollVote, Post, Reaction, Topic
 
@@ -84,6 +85,9 @@ def _detailed(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
     ).annotate(
         comment_count=Coalesce(_comment_count(), 0),
         is_bookmarked=Exists(Bookmark.objects.filter(user=viewer, post=OuterRef("pk"))),
+        # The state of the card's « Mettre en sourdine » button, in the same query.
+        is_muted=Exists(Mute.objects.filter(user=viewer, post=OuterRef("pk"))),
+        group_is_muted=Exists(Mute.objects.filter(user=viewer, group=OuterRef("group_id"))),
         # A share outlives its original's readers (a group turned private, or the share's
         # group opened to external members later): the original shows only to its readers.
         # Evaluated only for shares: a bare EXISTS here made PostgreSQL hash every readable

@@ -29,6 +29,8 @@ from files.views import upload_limits
 from groups import policy as group_policy
 from groups import selectors as group_selectors
 from groups.models import Group, JoinRequest
+from notifications import selectors as notification_selectors
+from notifications.models import Mute
 from social import policy, selectors, services
 from social.forms import (
     ERROR_ALIASES,
@@ -276,6 +278,9 @@ def _group_context(request: HttpRequest, group: Group, *, form: PostForm | None 
     }
     if readable:
         context["following"] = selectors.is_following(user, group=group)
+        context["group_muted"] = (
+            notification_selectors.mute_state(user, Mute.Kind.GROUP, group) == "self"
+        )
         cursor = _cursor(request)
         page = selectors.group_feed(
             user, group, filter=context["filter"], cursor=cursor, membership=membership

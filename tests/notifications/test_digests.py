@@ -6,18 +6,27 @@ import smtplib
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from groups import policy as group_policy
 from groups import services as group_services
 from groups.models import Membership
+from meetings import policy as meeting_policy
 from meetings import services as meeting_services
+from meetings.models import Invitation, Meeting
 from notifications import tasks
-from notifications.digests import Activity, Period, build_digest
+from notifications.digests import Activity, Period, build_digest, build_digests
 from notifications.models import EmailDelivery, GroupEmailPreference, Mute
+from social import policy as social_policy
 from social import services as social_services
+from social.models import Post
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 TOMORROW = timezone.localdate() + timedelta(days=1)
@@ -221,3 +230,159 @@ def test_building_a_digest_costs_the_same_queries_whatever_the_reader_sees(
         digest = build_digest(reader(agency.bruno), period, activity)
     assert len(digest.groups) == 8
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_a_batch_gives_each_person_only_what_they_may_see(agency, busy_day):
+    """Digests are built for many people at once: nothing of one leaks into another's."""
+    # Innovation is not open to external members: Ernest's membership gives him nothing there.
+    MembershipFactory(group=agency.innovation, user=agency.ernest)
+    MembershipFactory(group=agency.innovation, user=agency.elise)
+    people = [agency.bruno, agency.chloe, agency.ernest, agency.elise, agency.paul, agency.citizen]
+    digests = build_digests([reader(p) for p in people], today_period())
+    posts = busy_day["posts"]
+    hot, warm, quiet = posts["hot"].pk, posts["warm"].pk, posts["quiet"].pk
+    taken = {busy_day["due"].pk, busy_day["other"].pk}
+
+    bruno = digests[agency.bruno.pk]
+    assert [m.pk for m in bruno.meetings_awaiting] == [busy_day["meeting"].pk]
+    assert [d.pk for d in bruno.decisions_due] == [busy_day["due"].pk]
+    assert [r.user_id for r in bruno.requests] == [agency.paul.pk]
+    assert {d.pk for d in bruno.decisions_taken} == taken
+    assert [p.pk for p in bruno.posts] == [hot, warm, quiet]
+
+    chloe = digests[agency.chloe.pk]  # staff member of both, not invited, manages nothing
+    assert (chloe.meetings_awaiting, chloe.decisions_due, chloe.requests) == ([], [], [])
+    assert {d.pk for d in chloe.decisions_taken} == taken
+    assert [p.pk for p in chloe.posts] == [hot, warm, quiet]
+
+    ernest = digests[agency.ernest.pk]  # external: Le Garage only
+    assert [g.pk for g in ernest.groups] == [agency.garage.pk]
+    assert ernest.decisions_taken == []
+    assert [p.pk for p in ernest.posts] == [hot]
+
+    elise = digests[agency.elise.pk]  # elected member of Innovation only
+    assert {d.pk for d in elise.decisions_taken} == taken
+    assert [p.pk for p in elise.posts] == [warm, quiet]
+    assert elise.requests == []
+
+    assert digests[agency.paul.pk] is None  # in no group
+    assert digests[agency.citizen.pk] is None  # citizens get no digest
+
+
+def test_the_batch_checks_agree_with_each_persons_policies(agency, busy_day, make_user):
+    """What a batch decides from memberships read once is what each app's policy decides
+    person by person, for every kind of user and every kind of meeting and post."""
+    MembershipFactory(group=agency.innovation, user=agency.ernest)  # gives no access
+    MembershipFactory(group=agency.garage, user=agency.paul)
+    Membership.objects.filter(group=agency.garage, user=agency.paul).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    gone = make_user(User.Kind.STAFF, display_name="Ancien Agent")
+    MembershipFactory(group=agency.innovation, user=gone)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    start = timezone.now() + timedelta(days=4)
+    meeting_services.create_meeting(
+        actor=agency.anne,
+        group=agency.garage,
+        title="Comité du Garage",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        place="Le Garage",
+        participants=[agency.elise, agency.ernest],
+    )
+    social_services.create_post(author=agency.anne, group=None, body="Sur mon profil")
+    people = [
+        User.objects.get(pk=p.pk)
+        for p in (
+            agency.anne,
+            agency.bruno,
+            agency.paul,
+            agency.elise,
+            agency.ernest,
+            agency.citizen,
+            gone,
+        )
+    ]
+    memberships = {(m.user_id, m.group_id): m for m in group_policy.active_memberships_of(people)}
+    for person in people:
+        assert {m.pk for m in group_policy.active_memberships(person)} == {
+            m.pk for (user_id, _g), m in memberships.items() if user_id == person.pk
+        }
+    meetings = list(Meeting.objects.select_related("group"))
+    posts = list(Post.objects.select_related("group"))
+    assert len(meetings) == 2
+    assert {p.group_id is None for p in posts} == {True, False}
+    for person in [*people, AnonymousUser()]:
+        for meeting in meetings:
+            invited = Invitation.objects.filter(meeting=meeting, user_id=person.pk).exists()
+            given = meeting_policy.can_view_meeting_given(
+                person,
+                meeting,
+                membership=memberships.get((person.pk, meeting.group_id)),
+                invited=invited,
+            )
+            assert given == meeting_policy.can_view_meeting(person, meeting), (person, meeting)
+        for post in posts:
+            given = social_policy.can_view_post_given(
+                person, post, memberships.get((person.pk, post.group_id))
+            )
+            assert given == social_policy.can_view_post(person, post), (person, post)
+
+
+def _busy_colleagues(agency, make_user, count: int) -> list[User]:
+    """`count` more staff, each managing a group of their own with the same kind of day as
+    Bruno's: a meeting awaiting them, a decision due, a request to join, discussed posts."""
+    people = []
+    for i in range(count):
+        person = make_user(User.Kind.STAFF, display_name=f"Collègue {i}")
+        group = group_services.create_group(
+            actor=agency.anne, data={"name": f"Équipe {i}", "visibility": "private"}
+        )
+        Membership.objects.create(group=group, user=person, role="manager")
+        Membership.objects.create(group=group, user=agency.bruno, role="member")
+        discussed(agency.anne, group, f"Sujet {i}", 2, person)
+        start = timezone.now() + timedelta(days=2)
+        meeting = meeting_services.create_meeting(
+            actor=agency.anne,
+            group=group,
+            title=f"Point d'équipe {i}",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            place="Salle",
+            participants=[person],
+        )
+        meeting_services.add_item(actor=agency.anne, meeting=meeting, title="Point")
+        meeting_services.add_decision(
+            actor=agency.anne,
+            meeting=meeting,
+            text=f"Décision {i}",
+            owner=person,
+            due_on=timezone.localdate(),
+        )
+        group_services.join_group(actor=make_user(), group=group)
+        people.append(person)
+    return people
+
+
+def _send_batch(people: list[User]) -> int:
+    """The queries of one batch job sending these people's digests (each one sent)."""
+    tasks._activities.clear()
+    EmailDelivery.objects.all().delete()
+    mail.outbox.clear()
+    with CaptureQueriesContext(connection) as captured:
+        sent = tasks.send_digest_batch.delay([p.pk for p in people], "daily", TOMORROW.isoformat())
+    assert sent.get() == len(people)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
+    return len(captured.captured_queries)
+
+
+def test_a_batch_of_digests_costs_the_same_queries_for_2_or_20_people(agency, busy_day, make_user):
+    """Sections are read once per batch, not once per person: 20 people in 20 more groups
+    cost what 2 people cost (reading, checking, sending and recording included)."""
+    Membership.objects.filter(group=agency.innovation, user=agency.chloe).update(role="manager")
+    group_services.join_group(actor=agency.elise, group=agency.innovation)
+    two = _send_batch([agency.bruno, agency.chloe])
+    people = [agency.bruno, agency.chloe, *_busy_colleagues(agency, make_user, 18)]
+    twenty = _send_batch(people)
+    assert two == twenty
+    assert twenty <= 20

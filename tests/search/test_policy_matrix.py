@@ -260,3 +260,38 @@ def test_live_comments_are_the_policy_s_comments_minus_the_deleted(search_world)
         assert set(social_policy.live_comments(user).values_list("pk", flat=True)) == set(
             policy_live.values_list("pk", flat=True)
         ), viewer
+
+
+def test_readable_group_ids_are_the_readable_groups(search_world):
+    """Search reads the viewer's readable groups once (groups.policy.readable_group_ids) and
+    hands the list to the other apps' policies: the list is exactly `readable_groups`, and each
+    policy given it keeps exactly the rows it keeps without it, for every kind of viewer."""
+    from files import policy as file_policy
+
+    for viewer in VIEWERS_WITH_CITIZEN2:
+        user = search_world.users[viewer]
+        ids = group_policy.readable_group_ids(user)
+        assert ids == sorted(group_policy.readable_groups(user).values_list("pk", flat=True))
+        pairs = [
+            (social_policy.visible_posts(user), social_policy.visible_posts(user, group_ids=ids)),
+            (social_policy.live_comments(user), social_policy.live_comments(user, group_ids=ids)),
+            (file_policy.visible_files(user), file_policy.visible_files(user, group_ids=ids)),
+            (
+                meeting_policy.visible_meetings(user),
+                meeting_policy.visible_meetings(user, group_ids=ids),
+            ),
+        ]
+        for without, given in pairs:
+            assert set(given.values_list("pk", flat=True)) == set(
+                without.values_list("pk", flat=True)
+            ), viewer
+
+
+def test_an_external_member_s_groups_read_one_by_one_find_the_same_rows(search_world, monkeypatch):
+    """For a viewer of few groups, newest-first reads go group by group (search._by_group); with
+    every way of reading a page forced, each viewer still finds exactly what they may see."""
+    for strategy in ("recent", "scan", "index"):
+        monkeypatch.setattr(selectors, "_strategy", lambda probe, limit, s=strategy: s)
+        for viewer in ("external_member", "staff_member", "elected"):
+            user = search_world.users[viewer]
+            assert found_by_selector(user) == expected(search_world, viewer), (strategy, viewer)

@@ -270,6 +270,54 @@ def test_the_number_of_queries_does_not_grow_with_the_results(staff, group, kind
     assert count() == small
 
 
+@pytest.mark.parametrize("probe", [2, 2000])
+def test_a_search_costs_the_same_number_of_queries_for_every_viewer_and_word(
+    staff, make_user, monkeypatch, probe
+):
+    """The viewer's groups are read once: a search costs as many queries for staff as for an
+    external member, in one group, three or twelve, for a common word as for a rare one, newest
+    first or by relevance (PROBE 2: the probe decides how to read; 2000: it reads it all)."""
+    monkeypatch.setattr(selectors, "PROBE", probe)
+    groups = [
+        GroupFactory(
+            created_by=staff, open_to_external=n < 12, visibility="private" if n else "public"
+        )
+        for n in range(14)
+    ]
+    for n, g in enumerate(groups):
+        for i in range(3):
+            body = "Sujet commun" + (" rarissime" if i == 0 else "")
+            p = post(staff, g, f"{body} {n}")
+            social_services.add_comment(author=staff, post=p, body=f"{body} commenté")
+    one = make_user(User.Kind.EXTERNAL)
+    MembershipFactory(group=groups[0], user=one)
+    three, twelve = make_user(User.Kind.EXTERNAL), make_user(User.Kind.EXTERNAL)
+    for g in groups[:3]:
+        MembershipFactory(group=g, user=three)
+    for g in groups[:12]:
+        MembershipFactory(group=g, user=twelve)
+
+    def count(user, text, order) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            outcome = selectors.search(user, text, selectors.Filters(kind="posts", order=order))
+        kinds = {r.kind for r in outcome.sections[0].results}
+        assert kinds == {"post", "comment"}, (user, text, order)
+        return len(queries)
+
+    counts = {
+        (viewer, text, order): count(user, text, order)
+        for viewer, user in (
+            ("staff", staff),
+            ("one group", one),
+            ("three groups", three),
+            ("twelve groups", twelve),
+        )
+        for text in ("commun", "rarissime")
+        for order in ("newest", "relevance")
+    }
+    assert len(set(counts.values())) == 1, counts
+
+
 @full_text_only
 @pytest.mark.parametrize("probe", [1, 3, 7, 2000])
 def test_the_probe_of_the_newest_rows_never_changes_the_results(staff, group, monkeypatch, probe):
@@ -303,3 +351,53 @@ def test_the_probe_of_the_newest_rows_never_changes_the_results(staff, group, mo
     assert [pk for kind, pk in common if kind == "post"] == [p.pk for p in expected_posts]
     assert sum(1 for kind, _pk in common if kind == "comment") == 1
     assert walk("rarissime") == [("post", made[9].pk)]
+
+
+def test_a_file_is_found_by_the_words_inside_it_and_shown_around_them(
+    staff, group, django_capture_on_commit_callbacks
+):
+    """The text of a PDF or a Word document counts (files.texts), on either backend; the
+    snippet is a marked window of that text."""
+    from files import services as file_services
+    from tests.files.conftest import upload
+    from tests.files.documents import docx_with_text, pdf_with_text
+
+    filler = "Contexte général de la zone d'activité et de ses entreprises."
+    with django_capture_on_commit_callbacks(execute=True):
+        report = file_services.create_file(
+            owner=staff,
+            incoming=upload(
+                "r.pdf", pdf_with_text(filler, "Le Développement Économique", lines_per_page=8)
+            ),
+            description="Rapport annuel",
+            group=group,
+        )
+        letter = file_services.create_file(
+            owner=staff,
+            incoming=upload("lettre.docx", docx_with_text("Une <b>cœur</b> & subvention")),
+            group=group,
+        )
+    outcome = selectors.search(staff, "developpement economique")
+    (result,) = outcome.sections[0].results
+    assert (result.kind, result.id) == ("file", report.pk)
+    assert "<mark>Développement</mark> <mark>Économique</mark>" in result.snippet
+    assert result.snippet.startswith("… ")
+    assert found(staff, "rapport developpement") == [("file", report.pk)]  # name and content
+    (result,) = selectors.search(staff, "coeur subvention").sections[0].results
+    assert result.id == letter.pk
+    assert result.snippet == (
+        "Compte rendu Une &lt;b&gt;<mark>cœur</mark>&lt;/b&gt; &amp; <mark>subvention</mark>"
+    )
+    assert found(staff, "zqabsent developpement") == []
+    # By relevance, a file named with the word comes before one that only contains it.
+    with django_capture_on_commit_callbacks(execute=True):
+        named = file_services.create_file(
+            owner=staff,
+            incoming=upload("n.docx", docx_with_text("Sans rapport")),
+            name="Développement local",
+            group=group,
+        )
+    assert found(staff, "developpement", kind="files", order="relevance") == [
+        ("file", named.pk),
+        ("file", report.pk),
+    ]
