@@ -11,6 +11,10 @@ from config.api import api
 from social import views as social_views
 
 urlpatterns = [
+    # First: every API call would otherwise be tried against each page pattern below (the
+    # resolver builds the list of what it tried for every include that does not match).
+    path("api/v1/", api.urls),
+    re_path(r"^api/", views.api_not_found),
     path("", social_views.home, name="home"),
     path("confidentialite/", views.privacy, name="privacy"),
     path("accessibilite/", views.accessibility, name="accessibility"),
@@ -26,8 +30,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     # Visitors choose their language before signing in, too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("api/v1/", api.urls),
-    re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
 ]
 

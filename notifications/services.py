@@ -147,7 +147,8 @@ def notify(
             written.append(notification)
             if created:
                 fresh.append(notification)
-        events.count_changed([n.recipient_id for n in written])
+        # A grouped notification that was still unread leaves the count as it was.
+        events.count_changed([n.recipient_id for n in fresh])
         _email_at_once(kind, fresh)
     return written
 

@@ -127,6 +127,30 @@ def every_post_recipients(post) -> list[User]:
 
 
 @_task()
+def notify_unread_message(message_id: int, user_ids: list[int]) -> int:
+    """The in-app notification (and the e-mail due at once) of a message to participants
+    who were offline when it was sent (notifications.triggers.message_sent); how many were
+    told. A retry is harmless: the notification of a conversation is grouped while unread,
+    and an e-mail leaves once (emails.deliver_once)."""
+    from messaging.models import Message
+    from notifications.services import Target, notify
+    from notifications.triggers import excerpt
+
+    message = Message.objects.select_related("author", "conversation").filter(pk=message_id).first()
+    if message is None or message.is_deleted:
+        return 0
+    return len(
+        notify(
+            recipients=User.objects.filter(pk__in=user_ids),
+            kind=Notification.Kind.MESSAGE,
+            actor=message.author,
+            target=Target(Notification.Kind.MESSAGE, conversation=message.conversation),
+            title=excerpt(message.body),
+        )
+    )
+
+
+@_task()
 def send_post_emails(post_id: int) -> int:
     """A new post, to the members who chose « à chaque publication » for its group."""
     from social.models import Post

@@ -23,7 +23,7 @@ def _after_commit(work: Callable[[], None]) -> None:
     transaction.on_commit(work, robust=True)
 
 
-def _excerpt(text: str) -> str:
+def excerpt(text: str) -> str:
     return " ".join((text or "").split())[:120]
 
 
@@ -35,7 +35,7 @@ def post_published(post, mentioned: Iterable) -> None:
     people = list(mentioned)
 
     def work() -> None:
-        _mentions(post.author, people, Target(Kind.MENTION, post=post), _excerpt(post.body))
+        _mentions(post.author, people, Target(Kind.MENTION, post=post), excerpt(post.body))
         if post.group_id is not None:
             from notifications import tasks
 
@@ -48,7 +48,7 @@ def post_edited(post, mentioned: Iterable) -> None:
     """An edited post: the people newly mentioned (a mention is told once)."""
     people = list(mentioned)
     _after_commit(
-        lambda: _mentions(post.author, people, Target(Kind.MENTION, post=post), _excerpt(post.body))
+        lambda: _mentions(post.author, people, Target(Kind.MENTION, post=post), excerpt(post.body))
     )
 
 
@@ -62,7 +62,7 @@ def _subject_target(kind: str, comment) -> Target:
 
 def _subject_title(comment) -> str:
     if comment.post_id is not None:
-        return _excerpt(comment.post.body) or _excerpt(comment.body)
+        return excerpt(comment.post.body) or excerpt(comment.body)
     if comment.file_id is not None:
         return comment.file.name
     return comment.item.meeting.title
@@ -149,7 +149,7 @@ def post_liked(actor, post) -> None:
             kind=Kind.LIKE,
             actor=actor,
             target=Target(Kind.LIKE, post=post),
-            title=_excerpt(post.body),
+            title=excerpt(post.body),
         )
     )
 
@@ -246,7 +246,7 @@ def decision_assigned(decision, actor) -> None:
             kind=Kind.DECISION_ASSIGNED,
             actor=actor,
             target=Target(Kind.DECISION_ASSIGNED, decision=decision),
-            title=_excerpt(decision.text),
+            title=excerpt(decision.text),
         )
     )
 
@@ -256,25 +256,24 @@ def decision_assigned(decision, actor) -> None:
 
 def message_sent(message, people: Iterable) -> None:
     """A new message: the participants who are offline (no open socket) hear of it, one
-    notification per conversation while unread, and an e-mail for the first one."""
-    recipients = [p for p in people if p.pk != message.author_id]
+    notification per conversation while unread, and an e-mail for the first one.
+
+    The send request only asks Redis who is offline (one round trip, after commit); the
+    notification is written by a background job, so a message to someone away costs its
+    sender no more than one to someone online.
+    """
+    recipients = [p.pk for p in people if p.pk != message.author_id]
     if not recipients:
         return
 
     def work() -> None:
+        from notifications import tasks
         from realtime import presence
 
-        status = presence.presence_of(p.pk for p in recipients)
-        offline = [p for p in recipients if status.get(p.pk) == presence.OFFLINE]
-        if not offline:
-            return
-        notify(
-            recipients=offline,
-            kind=Kind.MESSAGE,
-            actor=message.author,
-            target=Target(Kind.MESSAGE, conversation=message.conversation),
-            title=_excerpt(message.body),
-        )
+        status = presence.presence_of(recipients)
+        offline = [pk for pk in recipients if status.get(pk) == presence.OFFLINE]
+        if offline:
+            tasks.notify_unread_message.delay(message.pk, offline)
 
     _after_commit(work)
 
@@ -292,7 +291,7 @@ def consultation_request_updated(contribution, what: str) -> None:
             recipients=[contribution.author],
             kind=Kind.CONSULTATION_UPDATE,
             target=Target(Kind.CONSULTATION_UPDATE, contribution=contribution),
-            title=_excerpt(contribution.title),
+            title=excerpt(contribution.title),
             detail=what,
         )
     )
