@@ -56,7 +56,7 @@ PREVIEW_SIZE = 5
 # query go to the GIN index for the older rows (a rare word: the index finds its few rows).
 PROBE = 2000
 # The visibility of the newest matches among them is checked row by row, up to CHECKED
-# (or a page).
+# (or two pages).
 CHECKED = 100
 # How common the words are is measured on this many pages of the table, drawn at random.
 SAMPLE_PAGES = 64
@@ -524,7 +524,7 @@ def _probe(source: Source, rows: QuerySet, terms: Terms, window: Q, limit: int) 
     """What the table says of the query, in one query:
     - the PROBE newest rows of the window (on the date index, whoever may see them): how many
       were read, the date of the oldest, how many of the newest matches were checked
-      (`max(CHECKED, limit)` at most) and how many of those the viewer may see (`rows`, the
+      (`max(CHECKED, 2 * limit)` at most) and how many of those the viewer may see (`rows`, the
       policy's conditions, checked row by row on the primary key);
     - a random sample of the whole table, SAMPLE_PAGES pages drawn at random (TABLESAMPLE
       SYSTEM): how many rows were read and how many match — how common the words are, where
@@ -568,7 +568,7 @@ def _probe(source: Source, rows: QuerySet, terms: Terms, window: Q, limit: int) 
                 table,
                 *matched_params,
                 SAMPLE_PAGES,
-                max(CHECKED, limit),
+                max(CHECKED, 2 * limit),
                 *visible_params,
             ],
         )

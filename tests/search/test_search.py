@@ -315,7 +315,8 @@ def test_a_search_costs_the_same_number_of_queries_for_every_viewer_and_word(
         for text in ("commun", "rarissime")
         for order in ("newest", "relevance")
     }
-    assert len(set(counts.values())) == 1, counts
+    for order in ("newest", "relevance"):  # the substring backend ranks with one more query
+        assert len({n for key, n in counts.items() if key[2] == order}) == 1, counts
 
 
 @full_text_only
