@@ -48,3 +48,21 @@ def inactive_citizens(before: datetime) -> QuerySet[User]:
         .annotate(last_seen=Coalesce("last_login", "date_joined"))
         .filter(last_seen__lt=before)
     )
+
+
+def retention_warnings_given(
+    keys: list[str], *, refusals: int | None = None
+) -> dict[str, datetime]:
+    """When each retention warning among `keys` (accounts.services.retention_warning_key) was
+    given: sent, or found to have no usable address (the delivery skipped); with `refusals`,
+    also an address the mail server refused for good on that many attempts, given from the
+    first. The keys of warnings not given are absent."""
+    from notifications.models import EmailDelivery  # notifications imports accounts
+
+    given = Q(sent_at__isnull=False)
+    if refusals is not None:
+        given |= Q(sent_at__isnull=True, attempts__gte=refusals)
+    rows = EmailDelivery.objects.filter(given, key__in=keys).values_list(
+        "key", "sent_at", "created_at"
+    )
+    return {key: sent_at or created_at for key, sent_at, created_at in rows}

@@ -4,8 +4,9 @@ import hashlib
 import logging
 import re
 import secrets
+import smtplib
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -15,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -215,8 +216,11 @@ def delete_confirmation_word() -> str:
 
 
 def is_delete_confirmation(typed: str) -> bool:
-    """Whether `typed` is the word of the active language, whatever its case and spaces."""
-    typed = (typed or "")[:DELETE_CONFIRMATION_MAX_LENGTH]
+    """Whether `typed` is the word of the active language, whatever its case and spaces; never
+    when longer than DELETE_CONFIRMATION_MAX_LENGTH (spaces included)."""
+    typed = typed or ""
+    if len(typed) > DELETE_CONFIRMATION_MAX_LENGTH:
+        return False
     return typed.strip().casefold() == delete_confirmation_word().strip().casefold()
 
 
@@ -337,9 +341,21 @@ def _delete_photo(photo: tuple[Any, str] | None) -> None:
 
 
 # --- RGPD: retention of citizens' accounts -----------------------------------------------------
+#
+# A citizen's account unused for RETENTION_YEARS is deleted, never without warning: the warning
+# e-mail for this period of absence (EmailDelivery key `retention-warning:<user>:<last seen>`,
+# see retention_warning_key) must have been given RETENTION_WARNING_DAYS before. Given means:
+# sent; or, for an account with no usable address (none, or not an address), found so (the
+# delivery is then marked skipped); or, for an address the mail server refuses for good (5xx),
+# refused on RETENTION_WARNING_DAYS daily attempts over as many days (each counted in the
+# delivery's `attempts`). Any other failure (server down, 4xx) gives nothing: the warning is
+# retried at the next run and nobody waiting for it is deleted. Signing in starts a new period
+# (a new key). Accounts closed by an administrator (is_active=False) cannot be kept by signing
+# in: they are not warned, and are deleted once the RETENTION_YEARS are over.
 
-RETENTION_WARNING_DAYS = 30  # the warning e-mail leaves this long before the deletion
+RETENTION_WARNING_DAYS = 30  # the warning e-mail leaves at least this long before the deletion
 RETENTION_BATCH = 200  # accounts read per query; each one is forgotten in its own transaction
+RETENTION_MAX_FAILURES_IN_A_ROW = 20  # then the mail server looks down: the rest wait a day
 
 
 def _years_later(moment: datetime, years: int) -> datetime:
@@ -350,42 +366,78 @@ def _years_later(moment: datetime, years: int) -> datetime:
 
 
 def retention_cutoff(now: datetime | None = None) -> datetime:
-    """A citizen whose last sign-in (or sign-up) is older than this is forgotten."""
+    """A citizen whose last sign-in (or sign-up) is older than this is forgotten (once warned)."""
     return _years_later(now or timezone.now(), -RETENTION_YEARS)
+
+
+def retention_warning_key(user_pk: int, last_seen: datetime) -> str:
+    """The key of the warning e-mail for this period of absence (in UTC, to the second)."""
+    return f"retention-warning:{user_pk}:{last_seen.astimezone(UTC):%Y%m%d%H%M%S}"
+
+
+def _warned_long_enough(given: datetime | None, now: datetime) -> bool:
+    """Whether a warning given at `given` leaves the account to delete at `now`: on the day the
+    warning announced (RETENTION_WARNING_DAYS later, in the site's calendar) or after."""
+    if given is None:
+        return False
+    due = timezone.localdate(given) + timedelta(days=RETENTION_WARNING_DAYS)
+    return timezone.localdate(now) >= due
+
+
+def _may_forget(
+    pk: int, last_seen: datetime, is_active: bool, now: datetime, given: dict[str, datetime]
+) -> bool:
+    if not is_active:
+        return True  # closed: signing in cannot keep it, a warning would say otherwise
+    return _warned_long_enough(given.get(retention_warning_key(pk, last_seen)), now)
 
 
 def forget_inactive_citizens(
     *, now: datetime | None = None, batch_size: int = RETENTION_BATCH
 ) -> dict[str, int]:
     """Delete, as the processing notice promises, the citizens' accounts nobody signed in to
-    for RETENTION_YEARS (never signed in: since sign-up), like their own « Supprimer mon
-    compte »: contributions stay, signed « un habitant ». Returns the counts, also logged.
+    for RETENTION_YEARS (never signed in: since sign-up) and warned RETENTION_WARNING_DAYS
+    before, like their own « Supprimer mon compte »: contributions stay, signed « un
+    habitant ». Returns the counts, also logged: forgotten, kept (something still holds the
+    account, or another run has it) and waiting (not warned, or not long enough ago).
 
     Idempotent and safe to run twice at once: each account is read again, locked, in its own
     transaction (one who signed in meanwhile is kept; one locked is another run's); an account
     something still holds (ProtectedError) is kept, logged, and met again at the next run."""
+    now = now or timezone.now()
     cutoff = retention_cutoff(now)
-    counts = {"forgotten": 0, "kept": 0}
+    counts = {"forgotten": 0, "kept": 0, "waiting": 0}
     last_pk = 0
     while True:
-        ids = list(
+        batch = list(
             selectors.inactive_citizens(cutoff)
             .filter(pk__gt=last_pk)
             .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
+            .values_list("pk", "last_seen", "is_active")[:batch_size]
         )
-        if not ids:
+        if not batch:
             break
-        last_pk = ids[-1]
-        for pk in ids:
-            counts["forgotten" if _forget_if_inactive(pk, cutoff) else "kept"] += 1
+        last_pk = batch[-1][0]
+        given = selectors.retention_warnings_given(
+            [retention_warning_key(pk, seen) for pk, seen, active in batch if active],
+            refusals=RETENTION_WARNING_DAYS,
+        )
+        for pk, last_seen, is_active in batch:
+            if not _may_forget(pk, last_seen, is_active, now, given):
+                counts["waiting"] += 1
+            elif _forget_if_inactive(pk, cutoff, now):
+                counts["forgotten"] += 1
+            else:
+                counts["kept"] += 1
     logger.info(
-        "retention: %(forgotten)s inactive citizen account(s) forgotten, %(kept)s kept", counts
+        "retention: %(forgotten)s inactive citizen account(s) forgotten, %(kept)s kept, "
+        "%(waiting)s waiting for their warning",
+        counts,
     )
     return counts
 
 
-def _forget_if_inactive(pk: int, cutoff: datetime) -> bool:
+def _forget_if_inactive(pk: int, cutoff: datetime, now: datetime) -> bool:
     with transaction.atomic():
         user = (
             selectors.inactive_citizens(cutoff)
@@ -395,6 +447,11 @@ def _forget_if_inactive(pk: int, cutoff: datetime) -> bool:
         )
         if user is None:
             return False
+        if user.is_active:  # read again, locked: still the period of absence that was warned?
+            key = retention_warning_key(user.pk, user.last_seen)
+            given = selectors.retention_warnings_given([key], refusals=RETENTION_WARNING_DAYS)
+            if not _may_forget(user.pk, user.last_seen, True, now, given):
+                return False
         try:
             photo = _erase_citizen(user)
         except ProtectedError:
@@ -404,40 +461,107 @@ def _forget_if_inactive(pk: int, cutoff: datetime) -> bool:
     return True
 
 
+def _refused_for_good(error: Exception) -> bool:
+    """The mail server refused the recipient's address with a permanent (5xx) error."""
+    refused = getattr(error, "recipients", None)
+    return (
+        isinstance(error, smtplib.SMTPRecipientsRefused)
+        and bool(refused)
+        and all(500 <= code < 600 for code, _message in refused.values())
+    )
+
+
 def warn_inactive_citizens(
-    *, now: datetime | None = None, batch_size: int = RETENTION_BATCH
-) -> int:
-    """E-mail the citizens whose account will be deleted within RETENTION_WARNING_DAYS, in
-    their language, once per period of absence (signing in starts a new one); returns how
-    many were sent now."""
+    *,
+    now: datetime | None = None,
+    batch_size: int = RETENTION_BATCH,
+    max_failures_in_a_row: int = RETENTION_MAX_FAILURES_IN_A_ROW,
+) -> dict[str, int]:
+    """E-mail, in their language, the citizens whose account may be deleted within
+    RETENTION_WARNING_DAYS, or may be already but was not warned (first run, a mail server or
+    beat down for a while), once per period of absence (signing in starts a new one). Returns
+    the counts, also logged: sent, unreachable (no usable address), refused (the address, by
+    the mail server) and failed (retried at the next run).
+
+    One citizen's failure is logged and the others still get theirs; after
+    `max_failures_in_a_row` failures the mail server looks down and the rest wait a day."""
     from notifications.emails import deliver_once
+    from notifications.models import EmailDelivery
 
     now = now or timezone.now()
     cutoff = retention_cutoff(now)
     soon = selectors.inactive_citizens(cutoff + timedelta(days=RETENTION_WARNING_DAYS)).filter(
-        is_active=True, last_seen__gte=cutoff
+        is_active=True
     )
-    sent = 0
+    counts = {"sent": 0, "unreachable": 0, "refused": 0, "failed": 0}
+    in_a_row = 0
     last_pk = 0
-    while True:
+    while in_a_row < max_failures_in_a_row:
         batch = list(soon.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
         if not batch:
             break
         last_pk = batch[-1].pk
+        keys = {user.pk: retention_warning_key(user.pk, user.last_seen) for user in batch}
+        done = selectors.retention_warnings_given(list(keys.values()))  # sent or skipped
         for user in batch:
-            key = f"retention-warning:{user.pk}:{user.last_seen:%Y%m%d%H%M%S}"
-            if deliver_once(key, user, lambda user=user: _retention_warning(user)):
-                sent += 1
-    logger.info("retention: %s warning e-mail(s) sent", sent)
-    return sent
+            key = keys[user.pk]
+            if key in done:
+                continue
+            try:
+                if deliver_once(key, user, lambda user=user: _retention_warning(user, now)):
+                    counts["sent"] += 1
+                elif not _usable_address(user.email):
+                    counts["unreachable"] += 1
+                in_a_row = 0
+            except Exception as error:
+                if _refused_for_good(error):
+                    EmailDelivery.objects.filter(key=key, sent_at__isnull=True).update(
+                        attempts=F("attempts") + 1
+                    )
+                    counts["refused"] += 1
+                else:
+                    counts["failed"] += 1
+                in_a_row += 1
+                logger.warning(
+                    "retention: the warning to citizen %s failed (%s), tried again next run",
+                    user.pk,
+                    error.__class__.__name__,
+                    exc_info=True,
+                )
+                if in_a_row >= max_failures_in_a_row:
+                    logger.error(
+                        "retention: %s warnings failed in a row, the others wait for the next run",
+                        in_a_row,
+                    )
+                    break
+    logger.info(
+        "retention: %(sent)s warning e-mail(s) sent, %(unreachable)s without a usable address, "
+        "%(refused)s refused, %(failed)s failed",
+        counts,
+    )
+    return counts
 
 
-def _retention_warning(user: User) -> EmailMessage:
+def _usable_address(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _retention_warning(user: User, now: datetime) -> EmailMessage | None:
+    """The warning e-mail, or None for an account without a usable address (nobody to warn:
+    the delivery is marked skipped, which counts as the warning given)."""
     from notifications.emails import language_of, site_url
 
-    deleted_on = _years_later(user.last_seen, RETENTION_YEARS)
+    if not _usable_address(user.email):
+        return None
+    # Warned RETENTION_WARNING_DAYS before the end of RETENTION_YEARS at the earliest (later when
+    # the job could not warn sooner), the account goes RETENTION_WARNING_DAYS after the warning.
+    deleted_on = timezone.localdate(now) + timedelta(days=RETENTION_WARNING_DAYS)
     with translation.override(language_of(user)):
-        when = date_format(timezone.localtime(deleted_on), "DATE_FORMAT")
+        when = date_format(deleted_on, "DATE_FORMAT")
         subject = _("Votre compte Maillage sera supprimé le %(date)s") % {"date": when}
         body = _(
             "Bonjour %(name)s,\n\n"

@@ -27,7 +27,8 @@ app.conf.beat_schedule = {
         "task": "notifications.tasks.send_weekly_digests",
         "schedule": crontab(hour=7, minute=15, day_of_week="mon"),
     },
-    # RGPD: citizens' accounts unused for 3 years are deleted (idempotent, see the task).
+    # RGPD: citizens' accounts unused for 3 years are deleted, 30 days at least after a warning
+    # e-mail (idempotent, see the task).
     "forget-inactive-citizens": {
         "task": "accounts.tasks.forget_inactive_citizens",
         "schedule": crontab(hour=3, minute=15),

@@ -83,3 +83,15 @@ def test_the_service_compares_with_the_active_language(passwordless):
     with translation.override("fr"):
         services.delete_own_account(user=passwordless, confirmation="supprimer")
     assert not User.objects.filter(pk=passwordless.pk).exists()
+
+
+def test_the_service_refuses_the_word_hidden_in_an_oversized_text(passwordless):
+    """Called without the form, the service is not fooled by the word followed by 31 spaces
+    and anything: longer than the limit, refused, and nothing deleted."""
+    padded = "SUPPRIMER" + " " * 31 + "et tout le reste"
+    assert not services.is_delete_confirmation(padded)
+    assert not services.is_delete_confirmation("SUPPRIMER" + " " * 32)
+    assert services.is_delete_confirmation("SUPPRIMER" + " " * 31)  # 40: still the limit
+    with translation.override("fr"), pytest.raises(ValidationError):
+        services.delete_own_account(user=passwordless, confirmation=padded)
+    assert User.objects.filter(pk=passwordless.pk).exists()
