@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench --search-only
 	$(BIN)/python -m bench --digests-only
+	$(BIN)/python -m bench --file-texts-only
 
 messages: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*'

@@ -9,6 +9,8 @@ a daphne process) and rewrites its section of docs/benchmarks.md, leaving the re
 `python -m bench --search-only` runs only the search benchmark (1,000,000 posts and comments in
 a database of its own, maillage_bench_search or $BENCH_SEARCH_DATABASE; see bench/search.py)
 and rewrites its section.
+`python -m bench --file-texts-only` runs only the file text extraction benchmark (no database;
+see bench/file_texts.py) and rewrites its section.
 """
 
 import argparse
@@ -31,6 +33,11 @@ def main() -> int:
         from bench.digests import main as digests_main
 
         return digests_main()
+    if sys.argv[1:] == ["--file-texts-only"]:  # text of shared files for search, no database
+        django.setup()
+        from bench.file_texts import main as file_texts_main
+
+        return file_texts_main()
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
         "--feeds-only",

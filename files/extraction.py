@@ -10,9 +10,10 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from xml.sax.handler import ContentHandler, feature_namespaces
 
+import defusedxml.expatreader
 import pypdfium2
-from defusedxml import ElementTree
 from django.conf import settings
 
 PDF = "application/pdf"
@@ -32,6 +33,11 @@ ZIP_MAX_RATIO = 200
 ZIP_RATIO_FROM = 4 * 1024 * 1024
 SHEET_MAX_COLUMNS = 200
 NESTING_MAX = 5
+# Characters of one OpenDocument paragraph (notes included) held while it is read.
+ODF_PARAGRAPH_MAX = 1_000_000
+# Paragraphs and table cells read in a Word document, empty ones included (a few bytes each,
+# about 20 µs each to read): 5,000 rows of 20 cells, 2 s at most.
+DOCX_MAX_ITEMS = 100_000
 
 # PDFium may not be called from two threads at once, not even on different documents (it
 # crashes the process): where jobs run inline, requests' threads take turns (previews too).
@@ -169,29 +175,42 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
 
 def _docx(data: bytes, out: _Text, limits: Limits) -> None:
     import docx
-    from docx.table import Table
+    from docx.table import Table, _Cell
 
     check_zip(data, limits)
-    rows = 0
+    rows = items = 0
+
+    def visit() -> None:
+        nonlocal items
+        items += 1
+        if items > DOCX_MAX_ITEMS:
+            out.truncated = True
+            raise _Full
 
     def table(block: Table, depth: int) -> None:
         nonlocal rows
-        for row in block.rows:
+        for tr in block._tbl.tr_lst:
             rows += 1
             if rows > limits.max_rows:
                 out.truncated = True
                 raise _Full
-            seen: list[str] = []  # merged cells come back once per grid column
-            for cell in row.cells:
-                text = "\n".join(p.text for p in cell.paragraphs)
-                if text not in seen:
-                    seen.append(text)
+            texts, inner = [], []
+            # Each <w:tc> once: python-docx's `row.cells` repeats a cell once per column it
+            # spans (w:gridSpan, any number) and once per row it is merged into (w:vMerge).
+            for tc in tr.tc_lst:
+                if tc.vMerge == "continue":  # the merged cell's text came with its first row
+                    continue
+                visit()
+                cell = _Cell(tc, block)
+                texts.append("\n".join(p.text for p in cell.paragraphs))
                 if depth < NESTING_MAX:
-                    for inner in cell.tables:
-                        table(inner, depth + 1)
-            out.add(" ".join(seen))
+                    inner.extend(cell.tables)
+            out.add(" ".join(texts))
+            for nested in inner:
+                table(nested, depth + 1)
 
     for block in docx.Document(io.BytesIO(data)).iter_inner_content():
+        visit()
         if isinstance(block, Table):
             table(block, 0)
         else:
@@ -247,46 +266,78 @@ def _pptx(data: bytes, out: _Text, limits: Limits) -> None:
             out.add(slide.notes_slide.notes_text_frame.text)
 
 
-_ODF_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-_ODF_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-_ODF_PARAGRAPHS = {f"{_ODF_TEXT}p", f"{_ODF_TEXT}h"}
-_ODF_BLANKS = {f"{_ODF_TEXT}s", f"{_ODF_TEXT}tab", f"{_ODF_TEXT}line-break"}
+_ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_ODF_PARAGRAPHS = {(_ODF_TEXT, "p"), (_ODF_TEXT, "h")}
+_ODF_BLANKS = {(_ODF_TEXT, "s"), (_ODF_TEXT, "tab"), (_ODF_TEXT, "line-break")}
 
 
-def _odf_paragraph(element) -> str:
-    """A paragraph's text, with the spaces, tabs and breaks ODF writes as elements."""
-    parts: list[str] = []
-    stack: list = [element]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            parts.append(item)
-            continue
-        if item.tag in _ODF_BLANKS:
-            parts.append(" ")
-        parts.append(item.text or "")
-        for child in reversed(item):
-            stack.append(child.tail or "")
-            if child.tag not in _ODF_PARAGRAPHS:  # a note's paragraphs come on their own
-                stack.append(child)
-    return "".join(parts)
+class _OdfParagraphs(ContentHandler):
+    """The paragraphs of an OpenDocument's office:body, read as its XML streams in (SAX, no
+    tree): memory holds the paragraph being read, never the document, and the parse stops at
+    the character limit (`_Full`). Repeated rows and columns (table:number-rows-repeated) are
+    read once, never expanded; spaces, tabs and breaks written as elements become spaces."""
+
+    def __init__(self, out: _Text):
+        super().__init__()
+        self.out = out
+        self.depth = 0
+        self.in_body = False
+        # The paragraphs being read, outermost first: their text so far, and the text of the
+        # paragraphs they hold (a note's), which come after them as their own paragraphs.
+        self.open: list[tuple[list[str], list[str]]] = []
+        self.held = 0  # characters in `open`
+
+    def startElementNS(self, name, qname, attrs):  # SAX's names
+        self.depth += 1
+        if self.depth == 2 and name == (_ODF_OFFICE, "body"):
+            self.in_body = True
+        elif not self.in_body:
+            return
+        elif name in _ODF_PARAGRAPHS:
+            self.open.append(([], []))
+        elif name in _ODF_BLANKS and self.open:
+            self.characters(" ")
+
+    def endElementNS(self, name, qname):
+        self.depth -= 1
+        if self.depth == 1 and self.in_body:  # the end of office:body: nothing more to read
+            raise _Full
+        if not (self.in_body and name in _ODF_PARAGRAPHS and self.open):
+            return
+        parts, inner = self.open.pop()
+        if self.open:
+            self.open[-1][1].extend(["".join(parts), *inner])
+            return
+        self.held = 0
+        for text in ("".join(parts), *inner):
+            self.out.add(text)
+
+    def characters(self, content):
+        if not self.open:
+            return
+        self.open[-1][0].append(content)
+        self.held += len(content)
+        if self.held > ODF_PARAGRAPH_MAX:  # one paragraph of megabytes: keep what came, stop
+            for parts, inner in self.open:
+                for text in ("".join(parts), *inner):
+                    self.out.add(text)
+            self.out.truncated = True
+            raise _Full
 
 
 def _odf(data: bytes, out: _Text, limits: Limits) -> None:
     archive = check_zip(data, limits)
     try:
-        content = archive.read("content.xml")
+        source = archive.open("content.xml")
     except KeyError:
         raise Unreadable("no content.xml") from None
-    # defusedxml: no entity expansion (billion laughs), no external entity, no DTD fetching.
-    root = ElementTree.fromstring(content, forbid_dtd=True)
-    body = root.find(f"{_ODF_OFFICE}body")
-    if body is None:
-        return
-    # Repeated rows and columns (table:number-rows-repeated) are read once, never expanded.
-    for element in body.iter():
-        if element.tag in _ODF_PARAGRAPHS:
-            out.add(_odf_paragraph(element))
+    # defusedxml: no entity expansion (billion laughs), no external entity, no DTD at all.
+    parser = defusedxml.expatreader.create_parser(forbid_dtd=True)
+    parser.setFeature(feature_namespaces, True)
+    parser.setContentHandler(_OdfParagraphs(out))
+    with source:
+        parser.parse(source)
 
 
 def _plain(data: bytes, out: _Text, limits: Limits) -> None:

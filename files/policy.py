@@ -6,8 +6,6 @@ attached to, and to the people it is shared with by name. Removing
 a share takes access away at once: nothing is cached.
 """
 
-from collections.abc import Collection
-
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
 from accounts import policy as account_policy
@@ -31,7 +29,9 @@ def can_have_files(user: User) -> bool:
     return _active(user) and not user.is_citizen
 
 
-def visible_files(user: User, *, group_ids: Collection[int] | None = None) -> QuerySet[File]:
+def visible_files(
+    user: User, *, group_ids: group_policy.ReadableGroups | None = None
+) -> QuerySet[File]:
     """`group_ids`: `group_policy.readable_group_ids(user)` when the caller already read it
     (search); otherwise the readable groups are subqueries."""
     if not can_have_files(user):
@@ -39,7 +39,7 @@ def visible_files(user: User, *, group_ids: Collection[int] | None = None) -> Qu
     if group_ids is None:
         in_readable_group = Q(group__in=group_policy.readable_groups(user).values("pk"))
     else:
-        in_readable_group = group_policy.in_groups("group_id", group_ids)
+        in_readable_group = group_policy.in_groups("group_id", group_ids, user=user)
     posts = social_policy.visible_posts(user, group_ids=group_ids)
     meetings = meeting_policy.visible_meetings(user, group_ids=group_ids)
     shares = FileShare.objects.filter(

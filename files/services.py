@@ -125,7 +125,7 @@ def _with_blob(uploader: User, incoming: Incoming, write):
         raise
 
 
-def _schedule_preview(version: FileVersion) -> None:
+def _schedule_preview_and_text(version: FileVersion) -> None:
     """The thumbnail and the text for search, computed after commit by background jobs."""
     from files.tasks import extract_text, make_preview
 
@@ -174,7 +174,7 @@ def create_file(
             FileShare.objects.create(file=file, group=group, shared_by=owner)
         if post is not None:
             FileShare.objects.create(file=file, post=post, shared_by=owner)
-        _schedule_preview(version)
+        _schedule_preview_and_text(version)
         return file
 
     return _with_blob(owner, incoming, write)
@@ -206,7 +206,7 @@ def add_version(*, actor: User, file: File, incoming: Incoming) -> FileVersion:
         locked.save(update_fields=["current_version", "updated_at"])
         file.current_version, file.updated_at = version, version.created_at
         texts.forget_text(locked)
-        _schedule_preview(version)
+        _schedule_preview_and_text(version)
         return version
 
     return _with_blob(actor, incoming, write)

@@ -167,13 +167,20 @@ def test_the_old_text_stops_matching_as_soon_as_a_new_version_is_current(cast, s
     assert found_files(cast.lea, "etude") == [file.pk]
 
 
-def test_extraction_is_idempotent_and_skips_superseded_versions(cast, share):
+def test_extraction_is_idempotent_and_skips_superseded_versions(cast, share, monkeypatch):
     file = share(cast.lea, cast.garage, "note.pdf", pdf_with_text("Projet de pépinière"))
     first = file.current_version
     row = FileText.objects.get()
+    real_extract, extracted = extraction.extract, []
+
+    def counting_extract(data, mime_type, limits=None):
+        extracted.append(mime_type)
+        return real_extract(data, mime_type, limits)
+
+    monkeypatch.setattr(extraction, "extract", counting_extract)
     extract_text.delay(first.pk)  # a second delivery of the same job
-    assert list(FileText.objects.all()) == [row]
-    assert FileText.objects.get().extracted_at == row.extracted_at
+    assert extracted == []  # the file was not read again
+    assert list(FileText.objects.values_list("pk", "text")) == [(row.pk, row.text)]
     services.add_version(
         actor=cast.lea, file=file, incoming=upload("v2.pdf", pdf_with_text("Version deux"))
     )
@@ -288,6 +295,45 @@ def test_opendocument_text_and_spreadsheets_are_read_without_expanding_repeats()
     assert extraction.extract(ods, extraction.ODS).text == "Loyer"
 
 
+def test_a_large_opendocument_is_read_as_it_streams_and_stops_at_the_character_limit():
+    """Its XML is never held whole: the parse stops at the limit, before the (broken) end."""
+    import random
+    import tracemalloc
+
+    words = random.Random(3).choices(["friche", "atelier", "zône", "bail", "coworking"], k=400)
+    paragraph = f"<text:p>{' '.join(words)}</text:p>"  # random enough not to pass for a bomb
+    body = "<office:text><text:p>Début du dossier</text:p>" + paragraph * 12_000
+    odt = odf_with_xml("text", body + "<text:p>zqfin <broken></office:text>")
+    limits = extraction.Limits(
+        max_bytes=10**8, max_unzipped=10**8, max_pages=5, max_sheets=5, max_rows=5,
+        max_chars=10_000,
+    )  # fmt: skip
+    tracemalloc.start()
+    try:
+        found = extraction.extract(odt, extraction.ODT, limits)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(paragraph) * 12_000 > 30 * 1024 * 1024
+    assert found.truncated
+    assert found.text.startswith(f"Début du dossier\n{' '.join(words[:5])} ")
+    assert 9_000 < len(found.text) <= 10_000
+    assert peak < 2 * 1024 * 1024
+
+
+def test_one_huge_opendocument_paragraph_is_cut_not_held_whole():
+    spans = "".join(f"<text:span>mot{n}</text:span><text:s/>" for n in range(200_000))
+    odt = odf_with_xml("text", f"<office:text><text:p>Début {spans}</text:p></office:text>")
+    limits = extraction.Limits(
+        max_bytes=10**8, max_unzipped=10**8, max_pages=5, max_sheets=5, max_rows=5,
+        max_chars=10**7,
+    )  # fmt: skip
+    found = extraction.extract(odt, extraction.ODT, limits)
+    assert found.truncated
+    assert found.text.startswith("Début mot0 mot1 mot2")
+    assert "mot199999" not in found.text
+
+
 def test_xml_entity_bombs_in_opendocument_are_refused():
     laughs = (
         '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
@@ -297,6 +343,52 @@ def test_xml_entity_bombs_in_opendocument_are_refused():
     bomb = odf_with_xml("text", "<office:text><text:p>&lol3;</text:p></office:text>", laughs)
     with pytest.raises(extraction.Unreadable):
         extraction.extract(bomb, extraction.ODT)
+
+
+def _docx_bytes(document) -> bytes:
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_word_cell_spanning_a_million_columns_is_read_once_and_at_once():
+    import time
+
+    import docx
+
+    document = docx.Document()
+    document.add_table(rows=1, cols=1).cell(0, 0).text = "Friche zqfusionnée"
+    document.tables[0].rows[0].cells[0]._tc.grid_span = 10**6  # 1 column in the file
+    data = _docx_bytes(document)
+    assert len(data) < 50_000
+    started = time.perf_counter()
+    found = extraction.extract(data, extraction.DOCX)
+    assert time.perf_counter() - started < 1
+    assert found.text == "Friche zqfusionnée"
+
+
+def test_a_table_nested_in_a_merged_word_cell_is_read_once():
+    import docx
+
+    document = docx.Document()
+    grid = document.add_table(rows=4, cols=4)
+    merged = grid.cell(0, 0).merge(grid.cell(3, 3))  # 4 columns wide, 4 rows tall
+    merged.text = "Zone"
+    merged.add_table(rows=1, cols=1).cell(0, 0).text = "zqimbriquée"
+    found = extraction.extract(_docx_bytes(document), extraction.DOCX)
+    assert found.text.split("\n") == ["Zone", "zqimbriquée"]
+
+
+def test_the_cells_and_paragraphs_read_in_a_word_document_are_bounded(monkeypatch):
+    import docx
+
+    monkeypatch.setattr(extraction, "DOCX_MAX_ITEMS", 50)
+    document = docx.Document()
+    document.add_table(rows=30, cols=3)  # 90 empty cells, no text to fill the limit
+    document.add_paragraph("zqaprèslatable")
+    found = extraction.extract(_docx_bytes(document), extraction.DOCX)
+    assert found.truncated
+    assert "zqaprèslatable" not in found.text
 
 
 def test_the_character_limit_cuts_between_words():
