@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from notifications.models import DEFAULT_FREQUENCY, Frequency, Mute
+from notifications.models import Frequency, Mute
 
 POSTS_PER_DIGEST = 5
 DECISIONS_PER_DIGEST = 10
@@ -123,13 +123,6 @@ class Digest:
         return not (self.actions or self.decisions_taken or self.posts)
 
 
-def _default_frequency(user: User) -> str:
-    try:
-        return user.notification_settings.default_frequency
-    except User.notification_settings.RelatedObjectDoesNotExist:
-        return DEFAULT_FREQUENCY
-
-
 def build_digest(user: User, period: Period, activity: Activity | None = None) -> Digest | None:
     """`user`'s digest for `period`, or None when no group of theirs is at that frequency.
 
@@ -158,23 +151,13 @@ def build_digests(users, period: Period, activity: Activity | None = None) -> di
     them see, decided from their memberships read in the same run (the `*_given` predicates).
     Load users with `select_related("notification_settings")` to save a query each.
     """
-    from groups import policy as group_policy
-    from notifications.models import GroupEmailPreference
+    from notifications.selectors import group_frequencies_of
 
     digests: dict[int, Digest | None] = {user.pk: None for user in users}
     readers = {u.pk: _Reader(u) for u in users if u.is_active and not u.is_citizen}
     if not readers:
         return digests
-    chosen = GroupEmailPreference.objects.filter(
-        user=OuterRef("user_id"), group=OuterRef("group_id")
-    ).values("frequency")[:1]
-    memberships = (
-        group_policy.active_memberships_of([r.user for r in readers.values()])
-        .select_related("group")
-        .annotate(chosen=Subquery(chosen))
-        .order_by("user_id", "group__name", "group_id")
-    )
-    for membership in memberships:
+    for membership in group_frequencies_of([r.user for r in readers.values()]):
         readers[membership.user_id].memberships[membership.group_id] = membership
     mutes = Mute.objects.filter(user_id__in=list(readers)).values_list(
         "user_id", "post_id", "meeting_id", "group_id"
@@ -189,12 +172,10 @@ def build_digests(users, period: Period, activity: Activity | None = None) -> di
             if found:
                 muted.add(found)
     for pk, reader in readers.items():
-        default = _default_frequency(reader.user)
         groups = [
             m.group
             for m in reader.memberships.values()
-            if (m.chosen if m.chosen is not None else default) == period.frequency
-            and m.group_id not in reader.muted_groups
+            if m.frequency == period.frequency and m.group_id not in reader.muted_groups
         ]
         if groups:
             digests[pk] = Digest(user=reader.user, period=period, groups=groups)

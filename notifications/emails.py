@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Case, F, When
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -100,14 +100,14 @@ def deliver_once(key: str, user: User, build: Build, connection=None) -> bool:
 
 
 def deliver_many(deliveries: Sequence[tuple[str, User, Build]], connection=None) -> set[str]:
-    """Send each e-mail whose key has not left yet, in a few queries for the whole batch and
-    over one connection to the mail server; returns the keys sent now.
+    """Send each e-mail whose key has not left yet, over one connection to the mail server;
+    returns the keys sent now.
 
-    The delivery rows are written first; the sending holds their locks and marks them sent in
-    the same transaction, so a job retried (or run twice at once) finds them done or busy and
-    sends nothing twice. `build()` returning None (nothing worth sending) marks it done too.
-    When sending fails midway, the e-mails that left are still marked sent (committed) before
-    the error is raised, so the job's retry sends only the others.
+    Each e-mail is claimed, sent and marked sent in its own short transaction (its row locked,
+    skipped when another worker holds it), so a job killed or cut from the database midway
+    leaves every e-mail that left marked sent: its retry sends at most one of them twice (the
+    one in flight). `build()` returning None (nothing worth sending) marks it done too.
+    Costs two queries for the batch, then two per e-mail (lock, mark).
     """
     if not deliveries:
         return set()
@@ -116,45 +116,44 @@ def deliver_many(deliveries: Sequence[tuple[str, User, Build]], connection=None)
         [EmailDelivery(key=key, recipient=user) for key, user, _build in deliveries],
         ignore_conflicts=True,
     )
-    sent: dict[int, str] = {}
-    skipped: list[int] = []
-    failure: Exception | None = None
-    with transaction.atomic():
-        claimed = dict(
-            EmailDelivery.objects.select_for_update(skip_locked=True)
-            .filter(key__in=[key for key, _user, _build in deliveries], sent_at__isnull=True)
-            .values_list("key", "pk")
-        )  # the others: sent already, or being sent by another worker right now
-        if not claimed:
-            return set()
-        backend = connection or get_connection()
-        opened = False
-        try:
-            opened = bool(backend.open())
-            for key, user, build in deliveries:
-                pk = claimed.pop(key, None)  # a key given twice is sent once
-                if pk is None:
-                    continue
-                message = build()
-                if message is None:
-                    skipped.append(pk)
-                    continue
-                message.connection = backend
-                message.send()
-                sent[pk] = key
+    pending = dict(
+        EmailDelivery.objects.filter(
+            key__in=[key for key, _user, _build in deliveries], sent_at__isnull=True
+        ).values_list("key", "pk")
+    )
+    if not pending:
+        return set()
+    sent: set[str] = set()
+    backend = connection or get_connection()
+    opened = bool(backend.open())
+    try:
+        for key, user, build in deliveries:
+            pk = pending.pop(key, None)  # a key given twice is sent once
+            if pk is not None and _deliver(pk, build, backend):
+                sent.add(key)
                 logger.info("e-mail %s sent to user %s", key, user.pk)
-        except Exception as error:  # marked below what left, then raised for a retry
-            failure = error
-        finally:
-            if opened:
-                backend.close()
-        done = [*sent, *skipped]
-        if done:
-            EmailDelivery.objects.filter(pk__in=done).update(
-                sent_at=timezone.now(),
-                skipped=Case(When(pk__in=skipped, then=True), default=False) if skipped else False,
-                attempts=F("attempts") + 1,
-            )
-    if failure is not None:
-        raise failure
-    return set(sent.values())
+    finally:
+        if opened:
+            backend.close()
+    return sent
+
+
+def _deliver(pk: int, build: Build, backend) -> bool:
+    """Claim one delivery, send it and mark it sent, in one transaction: committed as soon as
+    it left. False when it was sent or is being sent by another worker, or not worth sending."""
+    with transaction.atomic():
+        claimed = (
+            EmailDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, sent_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        if not claimed:
+            return False
+        message = build()
+        if message is not None:
+            message.connection = backend
+            message.send()
+        EmailDelivery.objects.filter(pk=pk).update(
+            sent_at=timezone.now(), skipped=message is None, attempts=F("attempts") + 1
+        )
+    return message is not None

@@ -1,5 +1,7 @@
 """Reads of notifications, mutes and e-mail preferences, already filtered by policy."""
 
+from collections.abc import Iterable
+
 from django.core.cache import cache
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -19,22 +21,39 @@ PAGE_SIZE = 30
 # A page's bell costs no query: it shows the count last computed, at most this old (access
 # that ends by itself is not an event); the socket's resync asks for a fresh one anyway.
 COUNT_TTL = 300
+# Notifications whose targets are checked kind by kind (policy.visible_among) for the count and
+# the list; beyond (someone who never reads, a far page) the database filters them.
+MAX_CHECKED = 500
+
+
+def _mine(user: User, unread: bool | None) -> QuerySet[Notification]:
+    found = Notification.objects.filter(recipient=user)
+    if unread is True:
+        return found.filter(read_at__isnull=True)
+    if unread is False:
+        return found.filter(read_at__isnull=False)
+    return found
 
 
 def notifications_for(
     user: User, *, unread: bool | None = None, limit: int = PAGE_SIZE, offset: int = 0
 ) -> list[Notification]:
-    """A page of `user`'s visible notifications, newest first (one query)."""
-    found = policy.visible_notifications(user)
-    if unread is True:
-        found = found.filter(read_at__isnull=True)
-    elif unread is False:
-        found = found.filter(read_at__isnull=False)
-    return list(
-        found.select_related("actor", "group").order_by("-created_at", "-id")[
-            offset : offset + limit
-        ]
-    )
+    """A page of `user`'s visible notifications, newest first. The page and as many again are
+    read at once and their targets checked kind by kind (policy.visible_among: one query, then
+    one per kind of target among them); only when more than half of them are hidden, or for a
+    far page, does the database filter them all (one more query)."""
+    if not policy.has_notifications(user):
+        return []
+    newest = _mine(user, unread).select_related("actor", "group").order_by("-created_at", "-id")
+    wanted = offset + limit
+    window = 2 * wanted
+    if window <= MAX_CHECKED:
+        candidates = list(newest[:window])
+        shown = policy.visible_among(user, candidates)
+        found = [n for n in candidates if n.pk in shown]
+        if len(found) >= wanted or len(candidates) < window:
+            return found[offset:wanted]
+    return list(newest.filter(policy.visible_filter(user))[offset:wanted])
 
 
 def _count_key(user_id: int) -> str:
@@ -42,8 +61,16 @@ def _count_key(user_id: int) -> str:
 
 
 def unread_count(user: User) -> int:
-    """The unread count (one query); remembered for the bell of the next pages."""
-    count = policy.visible_notifications(user).filter(read_at__isnull=True).count()
+    """The unread count: the person's unread notifications (usually few: one query), then one
+    small query per kind of target among them; remembered for the bell of the next pages."""
+    count = 0
+    if policy.has_notifications(user):
+        unread = _mine(user, True).order_by()
+        rows = list(unread.values_list(*policy.ROW_FIELDS, named=True)[: MAX_CHECKED + 1])
+        if len(rows) <= MAX_CHECKED:
+            count = len(policy.visible_among(user, rows))
+        else:  # someone who never reads: the database filters them (one more query)
+            count = unread.filter(policy.visible_filter(user)).count()
     cache.set(_count_key(user.pk), count, COUNT_TTL)
     return count
 
@@ -72,17 +99,37 @@ def settings_of(user: User) -> NotificationSettings:
 
 
 def group_frequencies(user: User, default: str | None = None) -> QuerySet:
-    """`user`'s groups (memberships giving access today) with their e-mail frequency."""
+    """`user`'s groups (memberships giving access today) with their e-mail `frequency`: their
+    choice for the group, else `default` (their default for new groups when not given)."""
     from groups import policy as group_policy
 
-    chosen = GroupEmailPreference.objects.filter(user=user, group=OuterRef("group_id")).values(
-        "frequency"
-    )[:1]
-    return (
-        group_policy.active_memberships(user)
-        .select_related("group")
-        .annotate(frequency=Coalesce(Subquery(chosen), Value(default or DEFAULT_FREQUENCY)))
-        .order_by("group__name", "group_id")
+    return _with_frequency(group_policy.active_memberships(user), default).order_by(
+        "group__name", "group_id"
+    )
+
+
+def group_frequencies_of(users: Iterable[User]) -> QuerySet:
+    """`group_frequencies` of several people in one query (the digests' batches)."""
+    from groups import policy as group_policy
+
+    return _with_frequency(group_policy.active_memberships_of(users), None).order_by(
+        "user_id", "group__name", "group_id"
+    )
+
+
+def _with_frequency(memberships: QuerySet, default: str | None) -> QuerySet:
+    chosen = GroupEmailPreference.objects.filter(
+        user=OuterRef("user_id"), group=OuterRef("group_id")
+    ).values("frequency")[:1]
+    if default is None:
+        theirs = NotificationSettings.objects.filter(user=OuterRef("user_id"))
+        fallback = Coalesce(
+            Subquery(theirs.values("default_frequency")[:1]), Value(DEFAULT_FREQUENCY)
+        )
+    else:
+        fallback = Value(default)
+    return memberships.select_related("group").annotate(
+        frequency=Coalesce(Subquery(chosen), fallback)
     )
 
 
@@ -131,3 +178,12 @@ def mute_target_object(kind: str, target_id: int):
     if found is None:
         raise Http404
     return found
+
+
+def mute_button_state(user: User, kind: str, target_id: int) -> str:
+    """The state of `user`'s « Mettre en sourdine » button for this object, as `mute_state`
+    says it; 404 alike for an unknown object and one they may not see (no id is probed)."""
+    target = mute_target_object(kind, target_id)
+    if not policy.can_mute(user, kind, target):
+        raise Http404
+    return mute_state(user, kind, target)

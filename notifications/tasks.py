@@ -273,17 +273,6 @@ def send_digests(
     return len(emails.deliver_many(deliveries))
 
 
-def send_digest(
-    user: User, period: Period, activity: Activity | None = None, *, sent: bool | None = None
-) -> bool:
-    """Build and send `user`'s digest for `period` once; False when already sent or empty.
-    `sent`: whether the caller already knows it left (a batch asks once for all)."""
-    if sent is None:
-        key = digest_key(user.pk, period)
-        sent = EmailDelivery.objects.filter(key=key, sent_at__isnull=False).exists()
-    return bool(send_digests([user], period, activity, done={user.pk} if sent else frozenset()))
-
-
 def digest_recipients() -> list[int]:
     """Ids of the people who may get a digest: active members of at least one group."""
     from groups.models import Membership

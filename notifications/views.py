@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from notifications import emails, policy, rendering, selectors, services
+from notifications import emails, rendering, selectors, services
 from notifications.forms import MuteForm, PreferencesForm
 from notifications.models import Mute, Notification
 
@@ -111,44 +111,56 @@ def mute(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         raise Http404
     kind, target_id = form.cleaned_data["kind"], form.cleaned_data["target"]
-    target = None
     if request.POST.get("action") == "unmute":
-        # Also what one may no longer see: taking one's own mute away reveals nothing.
+        # Also what one may no longer see (« Préférences »): taking one's own mute away
+        # reveals nothing. Its button is redrawn only for what one may see (else 404).
         services.unmute(actor=request.user, kind=kind, target_id=target_id)
-        text = _("Sourdine retirée : vous serez de nouveau notifié.")
     else:
         target = selectors.mute_target_object(kind, target_id)
         try:
             services.mute(actor=request.user, kind=kind, target=target)
         except PermissionDenied:
             raise Http404 from None
-        text = _("En sourdine : plus de notification ni d'e-mail à ce sujet.")
+    try:
+        state = selectors.mute_button_state(request.user, kind, target_id)
+    except Http404:
+        if request.htmx:
+            raise
+        state = ""  # unmuted what one may no longer see: said like anything else unmuted
+    text = _mute_status(kind, state)
     if request.htmx:
-        return _mute_button(request, form, target, text)
+        return render(
+            request,
+            "notifications/mute_button.html",
+            {
+                "kind": kind,
+                "target": target_id,
+                "muted": state == "self",
+                "muted_by_group": state == "group",
+                "scope": form.cleaned_data["scope"],
+                "compact": form.cleaned_data["compact"],
+                "next": _next(request, reverse("notifications:list")),
+                "status": text,
+            },
+        )
     messages.success(request, text)
     return redirect(_next(request, reverse("notifications:list")))
 
 
-def _mute_button(request: HttpRequest, form: MuteForm, target, text: str) -> HttpResponse:
-    kind, target_id = form.cleaned_data["kind"], form.cleaned_data["target"]
-    if target is None:
-        target = selectors.mute_target_object(kind, target_id)
-    # Whether its group is muted tells where a post is: only for what one may see.
-    visible = policy.can_mute(request.user, kind, target)
-    state = selectors.mute_state(request.user, kind, target) if visible else ""
-    return render(
-        request,
-        "notifications/mute_button.html",
-        {
-            "kind": kind,
-            "target": target_id,
-            "muted": state == "self",
-            "muted_by_group": state == "group",
-            "scope": form.cleaned_data["scope"],
-            "compact": form.cleaned_data["compact"],
-            "next": _next(request, reverse("notifications:list")),
-            "status": text,
-        },
+def _mute_status(kind: str, state: str) -> str:
+    """What the button's new state is, said once (the page's live region) after a toggle."""
+    if state == "self":
+        return _("En sourdine : plus de notification ni d'e-mail à ce sujet.")
+    if state != "group":
+        return _("Sourdine retirée : vous serez de nouveau notifié.")
+    if kind == Mute.Kind.MEETING:
+        return _(
+            "Sourdine de la réunion retirée, mais son groupe reste en sourdine : "
+            "toujours aucune notification ni e-mail à son sujet."
+        )
+    return _(
+        "Sourdine de la publication retirée, mais son groupe reste en sourdine : "
+        "toujours aucune notification ni e-mail à son sujet."
     )
 
 

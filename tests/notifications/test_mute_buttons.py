@@ -105,12 +105,51 @@ def test_with_htmx_the_button_is_redrawn_in_its_new_state(agency, client_for):
     assert f'id="feed-mute-post-{found.pk}-button"' in html
     assert 'name="action" value="unmute"' in html
     assert 'name="compact" value="1"' in html
-    assert 'role="status"' in html
+    # What changed is said through the page's live region (base.html), not inside the swap.
+    assert 'role="status"' not in html
+    assert (
+        '<p id="live-announce" hx-swap-oob="innerHTML">En sourdine : plus de notification' in html
+    )
     assert Mute.objects.filter(user=agency.bruno, post=found).exists()
 
     response = post_as(client, {**data, "action": "unmute"}, HTTP_HX_REQUEST="true")
-    assert mute_buttons(response.content.decode()) == ["Mettre en sourdine — cette publication"]
+    html = response.content.decode()
+    assert mute_buttons(html) == ["Mettre en sourdine — cette publication"]
+    assert "Sourdine retirée : vous serez de nouveau notifié." in html
     assert not Mute.objects.exists()
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_unmuting_a_post_of_a_muted_group_keeps_the_button_and_says_the_group_stays_muted(
+    agency, client_for, meeting, compact
+):
+    """The focused button must stay (same id) and the announcement must not promise
+    notifications the group's mute still holds back."""
+    found = social_services.create_post(author=agency.anne, group=agency.innovation, body="Idée")
+    client = client_for(agency.bruno)
+    Mute.objects.create(user=agency.bruno, group=agency.innovation)
+    for kind, target, what in (("post", found, "publication"), ("meeting", meeting, "réunion")):
+        Mute.objects.create(user=agency.bruno, **{kind: target})
+        data = {"kind": kind, "target": target.pk, "scope": "feed", "action": "unmute"}
+        if compact:
+            data["compact"] = "1"
+        html = post_as(client, data, HTTP_HX_REQUEST="true").content.decode()
+        assert f'id="feed-mute-{kind}-{target.pk}-button"' in html
+        assert len(mute_buttons(html)) == 1
+        assert mute_buttons(html)[0].startswith("Mettre en sourdine")
+        assert (
+            f"Sourdine de la {what} retirée, mais son groupe reste en sourdine : toujours aucune"
+            in html
+        )
+        assert "vous serez de nouveau notifié" not in html
+        assert (f"Le groupe de cette {what} est en sourdine" in html) is not compact
+        assert not Mute.objects.filter(user=agency.bruno, **{kind: target}).exists()
+    # Without JavaScript, the message after the redirect says the same.
+    Mute.objects.create(user=agency.bruno, post=found)
+    response = post_as(client, {"kind": "post", "target": found.pk, "action": "unmute"})
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert "Sourdine de la publication retirée, mais son groupe reste en sourdine" in html
 
 
 def test_feed_cards_show_each_posts_state_and_a_muted_group_hides_them(agency, client_for):
@@ -238,15 +277,27 @@ def test_muting_what_one_may_not_see_answers_404_and_mutes_nothing(
         ),
         "staff, not in the conversation": (agency.chloe, [("conversation", conversation.pk)]),
     }
+    unknown = 10**12
     for who, (user, targets) in forbidden.items():
         client = client_for(user)
-        for kind, target in targets:
+        for kind, target in [*targets, *((kind, unknown) for kind, _target in targets)]:
             for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
                 response = post_as(client, {"kind": kind, "target": target}, **headers)
-                assert response.status_code == 404, (who, kind)
+                assert response.status_code == 404, (who, kind, target)
+            # Unmuting with htmx redraws the button: 404 for what exists and what does not.
+            unmute = {"kind": kind, "target": target, "action": "unmute"}
+            response = post_as(client, unmute, HTTP_HX_REQUEST="true")
+            assert response.status_code == 404, (who, kind, target, "unmute")
+            # Without JavaScript (« Préférences » lists mutes of what one may no longer see),
+            # the same answer for both.
+            response = post_as(client, unmute)
+            assert response.status_code == 302, (who, kind, target, "unmute")
+            assert "Sourdine retirée : vous serez de nouveau notifié." in (
+                client.get(response["Location"]).content.decode()
+            )
     # Unknown ids and kinds alike.
     client = client_for(agency.anne)
-    assert post_as(client, {"kind": "post", "target": 10**12}).status_code == 404
+    assert post_as(client, {"kind": "post", "target": unknown}).status_code == 404
     assert post_as(client, {"kind": "comment", "target": public.pk}).status_code == 404
     assert Mute.objects.count() == 0
     # Signed out: to the sign-in page, nothing muted.
