@@ -82,13 +82,16 @@ def remembered_unread_count(user: User) -> int | None:
 
 
 def get_notification_for(user: User, notification_id: int) -> Notification:
+    """One of `user`'s notifications, if they may still see its target (404 alike for missing
+    and hidden): two small queries, asking only its target's app."""
+    if not policy.has_notifications(user):
+        raise Http404
     found = (
-        policy.visible_notifications(user)
-        .select_related("actor", "group")
-        .filter(pk=notification_id)
+        Notification.objects.select_related("actor", "group")
+        .filter(recipient=user, pk=notification_id)
         .first()
     )
-    if found is None:
+    if found is None or found.pk not in policy.visible_among(user, [found]):
         raise Http404
     return found
 
