@@ -1,6 +1,7 @@
 """Who may see, read, join and manage which group. The only place that decides it."""
 
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
@@ -13,27 +14,27 @@ def _active(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
+def _unexpired() -> Q:
+    """A filter on Membership: not ended by itself (external members' memberships expire)."""
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+
+
 def active_memberships(user: User) -> QuerySet[Membership]:
     """Memberships that still give access (an external member's may have ended by itself)."""
-    if not _active(user) or user.is_citizen:
-        return Membership.objects.none()
-    memberships = Membership.objects.filter(user=user).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    )
-    if user.is_external:
-        memberships = memberships.filter(group__open_to_external=True)
-    return memberships
+    return active_memberships_of([user])
 
 
 def active_memberships_of(users: Iterable[User]) -> QuerySet[Membership]:
-    """`active_memberships` of several people in one query (batch jobs such as digests)."""
+    """The `active_memberships` of several people in one query (batch jobs such as digests):
+    citizens and revoked accounts have none, an external member only in groups open to them."""
     allowed = [u for u in users if _active(u) and not u.is_citizen]
-    externals = [u.pk for u in allowed if u.is_external]
-    return (
-        Membership.objects.filter(user_id__in=[u.pk for u in allowed])
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .exclude(user_id__in=externals, group__open_to_external=False)
-    )
+    if not allowed:
+        return Membership.objects.none()
+    whose = Q(user_id__in=[u.pk for u in allowed if not u.is_external])
+    if external := [u.pk for u in allowed if u.is_external]:
+        # Only then a join on the group (this is the subquery of every readable-groups filter).
+        whose |= Q(user_id__in=external, group__open_to_external=True)
+    return Membership.objects.filter(whose).filter(_unexpired())
 
 
 def membership_of(user: User, group: Group) -> Membership | None:
@@ -62,13 +63,31 @@ def readable_groups(user: User) -> QuerySet[Group]:
     return Group.objects.filter(mine)
 
 
-def readable_group_ids(user: User) -> list[int]:
+@dataclass(frozen=True)
+class ReadableGroups:
+    """The ids of the groups a viewer may read, and whose they are (`readable_group_ids`).
+
+    The other apps' policies take it in place of a subquery (`in_groups`) and refuse one that
+    is not the viewer's: a caller can narrow it (`only`), never hand over a list of its own."""
+
+    user_id: int | None
+    ids: tuple[int, ...]
+
+    def only(self, group_id: int) -> "ReadableGroups":
+        """One of these groups (search reads an external member's groups one by one)."""
+        if group_id not in self.ids:
+            raise ValueError(f"group {group_id} is not readable by user {self.user_id}")
+        return replace(self, ids=(group_id,))
+
+
+def readable_group_ids(user: User) -> ReadableGroups:
     """The ids of `readable_groups(user)`, read once (one small query). A big query that
     filters on this literal list (`group_id IN (…)`, search over a million posts) is planned
     with the real share of rows it keeps, and costs nothing to build, where the nested
     subquery cost more than the rows it found. Read it per request: a membership that ends
     takes effect at the next one."""
-    return list(readable_groups(user).order_by("pk").values_list("pk", flat=True))
+    ids = readable_groups(user).order_by("pk").values_list("pk", flat=True)
+    return ReadableGroups(user_id=user.pk, ids=tuple(ids))
 
 
 class _AnyOf(Func):
@@ -90,11 +109,14 @@ class _AnyOf(Func):
         return f"{sql} = ANY(%s)", [*params, self.ids]
 
 
-def in_groups(field: str, group_ids: Collection[int]) -> Q:
-    """A filter: `field` (a group id) is one of `group_ids`, which come from
-    `readable_group_ids(user)` (the other apps' policies filter their rows with it). One
-    group: plain equality (an index on the group then reads it in order); none: nothing."""
-    ids = list(group_ids)
+def in_groups(field: str, group_ids: ReadableGroups, *, user: User) -> Q:
+    """A filter: `field` (a group id) is one of `group_ids`, which must be
+    `readable_group_ids(user)` for this very `user` (the other apps' policies filter their
+    rows with it): anything else is a programming error, refused with ValueError. One group:
+    plain equality (an index on the group then reads it in order); none: nothing."""
+    if not isinstance(group_ids, ReadableGroups) or group_ids.user_id != user.pk:
+        raise ValueError("group_ids must be readable_group_ids() of the same user")
+    ids = list(group_ids.ids)
     if len(ids) <= 1:
         return Q(**{f"{field}__in": ids})
     return Q(_AnyOf(field, ids))
@@ -105,11 +127,12 @@ def can_see_group(user: User, group: Group) -> bool:
 
 
 def can_read_group(user: User, group: Group) -> bool:
-    return readable_groups(user).filter(pk=group.pk).exists()
+    return can_read_group_given(user, group, membership_of(user, group))
 
 
 def can_read_group_given(user: User, group: Group, membership: Membership | None) -> bool:
-    """`can_read_group` for a page that already holds `membership_of(user, group)`: no query."""
+    """The single-group mirror of `readable_groups`, given `membership_of(user, group)` (a
+    page or a batch that already holds it: no query)."""
     if not _active(user) or user.is_citizen:
         return False
     if membership is not None:
@@ -159,9 +182,7 @@ def is_owner_given(user: User, membership: Membership | None) -> bool:
 
 def readers_of(group: Group) -> Q:
     """A filter on User: the people who may read `group`'s content (mirror of readable_groups)."""
-    members = Membership.objects.filter(group=group).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    )
+    members = Membership.objects.filter(group=group).filter(_unexpired())
     if not group.open_to_external:
         members = members.exclude(user__kind=User.Kind.EXTERNAL)
     readers = Q(pk__in=members.values("user_id"))
@@ -185,6 +206,6 @@ def co_member_ids(user: User) -> QuerySet:
     """Ids of the people who share a group with `user`, both with access today."""
     return (
         Membership.objects.filter(group__in=active_memberships(user).values("group_id"))
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .filter(_unexpired())
         .values("user_id")
     )

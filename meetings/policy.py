@@ -7,7 +7,7 @@ someone invited (the organiser always is) who may still read the group, or an in
 official, or the organiser themselves, with an active account that is not a citizen's.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -66,7 +66,9 @@ def is_participant(user: User, meeting: Meeting) -> bool:
 # --- Seeing ----------------------------------------------------------------------------------
 
 
-def visible_meetings(user: User, *, group_ids: Collection[int] | None = None) -> QuerySet[Meeting]:
+def visible_meetings(
+    user: User, *, group_ids: group_policy.ReadableGroups | None = None
+) -> QuerySet[Meeting]:
     """Meetings `user` may see: in groups they may read, organised by them, or invited to
     (as an elected official). `group_ids`: `group_policy.readable_group_ids(user)` when the
     caller already read it (search)."""
@@ -75,7 +77,7 @@ def visible_meetings(user: User, *, group_ids: Collection[int] | None = None) ->
     if group_ids is None:
         readable = Q(group__in=group_policy.readable_groups(user).values("pk"))
     else:
-        readable = group_policy.in_groups("group_id", group_ids)
+        readable = group_policy.in_groups("group_id", group_ids, user=user)
     seen = readable | Q(organiser=user)
     if user.kind == User.Kind.ELECTED:
         seen |= Q(pk__in=Invitation.objects.filter(user=user).values("meeting_id"))
@@ -84,13 +86,11 @@ def visible_meetings(user: User, *, group_ids: Collection[int] | None = None) ->
 
 def can_view_meeting(user: User, meeting: Meeting) -> bool:
     """The single-meeting mirror of `visible_meetings`."""
-    if not _active(user):
-        return False
-    if meeting.organiser_id == user.pk or group_policy.can_read_group(user, meeting.group):
-        return True
-    return (
-        user.kind == User.Kind.ELECTED
-        and Invitation.objects.filter(meeting=meeting, user=user).exists()
+    return _can_view_meeting(
+        user,
+        meeting,
+        membership=lambda: group_policy.membership_of(user, meeting.group),
+        invited=lambda: Invitation.objects.filter(meeting=meeting, user=user).exists(),
     )
 
 
@@ -99,13 +99,25 @@ def can_view_meeting_given(
 ) -> bool:
     """`can_view_meeting` for a batch that already holds `membership_of(user, meeting.group)`
     and whether `user` is invited: no query."""
+    return _can_view_meeting(user, meeting, membership=lambda: membership, invited=lambda: invited)
+
+
+def _can_view_meeting(
+    user: User,
+    meeting: Meeting,
+    *,
+    membership: Callable[[], Membership | None],
+    invited: Callable[[], bool],
+) -> bool:
+    """The rule of both: `membership` and `invited` are asked for only when they decide (a
+    single check reads each with a query, in this order)."""
     if not _active(user):
         return False
     if meeting.organiser_id == user.pk:
         return True
-    if group_policy.can_read_group_given(user, meeting.group, membership):
+    if group_policy.can_read_group_given(user, meeting.group, membership()):
         return True
-    return user.kind == User.Kind.ELECTED and invited
+    return user.kind == User.Kind.ELECTED and invited()
 
 
 def viewers_filter(meeting: Meeting) -> Q:

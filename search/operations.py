@@ -1,6 +1,7 @@
-"""Migration operations for search: the text search configuration and stored search vectors.
+"""Migration operations for search: the text search configuration, stored search vectors, and
+indexes on big tables built and dropped without locking their writes.
 
-Both act on PostgreSQL only; other databases search with folded substrings (search.backend)
+The first two act on PostgreSQL only; other databases search with folded substrings (search.backend)
 and need nothing. A stored vector is a generated column (`GENERATED ALWAYS AS … STORED`) that
 the ORM does not declare: PostgreSQL keeps it up to date on every write, and no query of the
 owning app ever loads it (a model field would be fetched by every feed and list). Beware: while
@@ -8,6 +9,8 @@ it exists, PostgreSQL refuses to change the type of a column it reads (a CharFie
 max_length): drop the vector first (reverse the migration that added it), then add it back.
 """
 
+from django.contrib.postgres import operations as postgres_operations
+from django.db.migrations.operations import AddIndex, RemoveIndex
 from django.db.migrations.operations.base import Operation
 
 CONFIG = "french_unaccent"
@@ -214,3 +217,37 @@ class AddIndexSQL(Operation):
             [],
             {"table": self.table, "columns": self.columns, "index": self.index},
         )
+
+
+class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
+    """CREATE INDEX CONCURRENTLY on PostgreSQL: writes to a big table go on while its index is
+    built (the migration must say `atomic = False`); a plain CREATE INDEX elsewhere (SQLite)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexConcurrently(postgres_operations.RemoveIndexConcurrently):
+    """DROP INDEX CONCURRENTLY on PostgreSQL (no lock on the table's writes; `atomic = False`),
+    a plain DROP INDEX elsewhere (SQLite)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)

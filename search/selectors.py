@@ -40,6 +40,7 @@ from files import policy as file_policy
 from files.models import File, FileText
 from groups import policy as group_policy
 from groups.models import Group
+from groups.policy import ReadableGroups
 from meetings import policy as meeting_policy
 from meetings.models import AgendaItem, Decision, Meeting
 from messaging import policy as messaging_policy
@@ -51,15 +52,20 @@ from social.models import Comment, Post
 
 PAGE_SIZE = 20
 PREVIEW_SIZE = 5
-# Newest first: the newest PROBE visible rows are matched by reading them in date order (a
-# common word fills a page there at once); only when they hold too few matches does the
-# query go to the GIN index for the older rows (a rare word: the index finds its few rows).
+# Newest first, on the big tables, a probe reads the PROBE newest rows of the window (date
+# index, whoever may see them) and picks one of three ways to read the page (`_strategy`):
+# "recent" (those rows hold the page, or are the whole window), "scan" (the whole window
+# newest first, row by row: a common word the viewer sees a small share of) or "index" (the
+# GIN index's matches sorted by date: a rare word).
 PROBE = 2000
 # The visibility of the newest matches among them is checked row by row, up to CHECKED
 # (or two pages).
 CHECKED = 100
-# How common the words are is measured on this many pages of the table, drawn at random.
+# How common the words are is measured on this many pages of the table, drawn at random
+# with a fixed seed (the same search always reads the same way), and only when the PROBE
+# newest rows leave the choice open.
 SAMPLE_PAGES = 64
+SAMPLE_SEED = 20261201
 # A viewer who reads at most this many groups has the big tables read part by part.
 FEW_GROUPS = 10
 # A match read through the GIN index (bitmap, heap, the policy's conditions, the sort) costs
@@ -174,7 +180,7 @@ class Source:
     section: str
     # Visible and live rows, from the owning app's policy, for a viewer and a function giving
     # their readable group ids (groups.policy.readable_group_ids, read at most once a search).
-    rows: Callable[[User, Callable[[], list[int]]], QuerySet]
+    rows: Callable[[User, Callable[[], ReadableGroups]], QuerySet]
     fields: tuple[str, ...]  # text searched by the substring backend
     snippet_field: str
     present: Callable[[object], dict]
@@ -188,9 +194,10 @@ class Source:
     document: Callable[[], object] | None = None
     # A big table most people see much of: probe the newest rows first (see `_newest`).
     probe: bool = False
-    # Rows of a group (group_id): for a viewer who reads few groups and nothing outside
-    # them (an external member), read group by group on the group's index (see `_newest`).
-    by_group: bool = False
+    # Rows of a group (group_id): for a viewer who reads few groups and, this owning app's
+    # policy says, nothing outside them (an external member), read group by group on the
+    # group's index (see `_newest`).
+    by_group: Callable[[User], bool] | None = None
     # Long text kept in another table (what a file contains), as an expression on the row:
     # searched by the substring backend (PostgreSQL reads its vector in the stored one), and
     # shown around its first match when the snippet field shows none (backend.long_snippet).
@@ -313,7 +320,7 @@ SOURCES: list[Source] = [
         snippet_field="body",
         present=_post,
         probe=True,
-        by_group=True,
+        by_group=social_policy.sees_only_own_groups,
         group=("group_id",),
         author=("author_id",),
         related=("author", "group"),
@@ -441,7 +448,7 @@ def _decode(cursor: str) -> tuple[datetime, int, int] | int:
 
 
 def _filtered(
-    source: Source, user: User, filters: Filters, groups: Callable[[], list[int]]
+    source: Source, user: User, filters: Filters, groups: Callable[[], ReadableGroups]
 ) -> QuerySet | None:
     """The source's visible rows with the group and author filters (None: the source has no
     group or no author, so a filter on them leaves it out)."""
@@ -526,11 +533,12 @@ def _probe(source: Source, rows: QuerySet, terms: Terms, window: Q, limit: int) 
       were read, the date of the oldest, how many of the newest matches were checked
       (`max(CHECKED, 2 * limit)` at most) and how many of those the viewer may see (`rows`, the
       policy's conditions, checked row by row on the primary key);
-    - a random sample of the whole table, SAMPLE_PAGES pages drawn at random (TABLESAMPLE
-      SYSTEM): how many rows were read and how many match — how common the words are, where
-      the newest rows may say otherwise (a word of the day) — and, from the table's size on
-      disk, about how many rows it holds. No statistics needed: a table never analysed
-      gives the same answers."""
+    - unless those rows settle the choice already (`_settled`), a sample of the whole table,
+      SAMPLE_PAGES pages drawn at random with a fixed seed (TABLESAMPLE SYSTEM … REPEATABLE:
+      the same search on the same table reads the same way every time): how many rows were
+      read and how many match — how common the words are, where the newest rows may say
+      otherwise (a word of the day) — and, from the table's size on disk, about how many
+      rows it holds. No statistics needed: a table never analysed gives the same answers."""
     d = source.date
     model = source_model(source)
     table = connection.ops.quote_name(model._meta.db_table)
@@ -550,32 +558,47 @@ def _probe(source: Source, rows: QuerySet, terms: Terms, window: Q, limit: int) 
         return None
     matched_sql, matched_params = backend.stored_match_sql(terms)
     with connection.cursor() as cursor:
-        # Names are the model's own (constants); the values are parameters.
+        # Names are the model's own (constants); the values are parameters. The sample's
+        # condition holds no column: PostgreSQL tests it once, and reads no page when false.
         cursor.execute(
             f"WITH probe AS ({newest_sql}), "  # noqa: S608
+            "checked AS (SELECT h.pk FROM probe h WHERE h._hit LIMIT %s), "
+            "found AS (SELECT (SELECT count(*) FROM probe) AS probe_read, "
+            f'(SELECT min("{d}") FROM probe) AS probe_oldest, '
+            "(SELECT count(*) FROM checked) AS probe_checked, "
+            f"(SELECT count(*) FROM checked e CROSS JOIN LATERAL ({visible_sql}) v) "
+            "AS probe_seen), "
             "pages AS (SELECT greatest(pg_relation_size(%s::regclass) "
             "/ current_setting('block_size')::int, 1) AS n), "
             f"sample AS (SELECT {matched_sql} AS hit FROM {table} TABLESAMPLE SYSTEM "
-            "((SELECT least(100, 100.0 * %s / n) FROM pages))), "
-            "checked AS (SELECT h.pk FROM probe h WHERE h._hit LIMIT %s) "
-            f'SELECT (SELECT count(*) FROM probe), (SELECT min("{d}") FROM probe), '
-            "(SELECT count(*) FROM checked), "
-            f"(SELECT count(*) FROM checked e CROSS JOIN LATERAL ({visible_sql}) v), "
+            "((SELECT least(100, 100.0 * %s / n) FROM pages)) REPEATABLE (%s) "
+            "WHERE (SELECT NOT (probe_read < %s OR probe_seen >= %s) FROM found)) "
+            "SELECT probe_read, probe_oldest, probe_checked, probe_seen, "
             "(SELECT count(*) FROM sample), (SELECT count(*) FROM sample WHERE hit), "
-            "(SELECT n FROM pages)",
+            "(SELECT n FROM pages) FROM found",
             [
                 *newest_params,
+                max(CHECKED, 2 * limit),
+                *visible_params,
                 table,
                 *matched_params,
                 SAMPLE_PAGES,
-                max(CHECKED, 2 * limit),
-                *visible_params,
+                SAMPLE_SEED,
+                PROBE,
+                limit,
             ],
         )
         read, oldest, checked, seen, sampled, sampled_hits, pages = cursor.fetchone()
     # Each page was sampled with this probability: the table holds about this many rows.
     size = sampled * pages / min(pages, SAMPLE_PAGES)
     return Probe(read, oldest, checked, seen, sampled, sampled_hits, size)
+
+
+def _settled(read: int, seen: int, limit: int) -> bool:
+    """The newest rows alone decide: they are the whole window (fewer than PROBE), or the
+    viewer sees a page among them. Reading only them otherwise would cut the results at the
+    PROBE-th row. `_probe` repeats this condition in SQL to skip its sample."""
+    return read < PROBE or seen >= limit
 
 
 def _strategy(probe: Probe, limit: int) -> str:
@@ -591,7 +614,7 @@ def _strategy(probe: Probe, limit: int) -> str:
     lexemes (a rare word looks common to it), none for the policy's conditions, and it
     then reads the whole date index for a rare word or sorts half a table for a common one.
     """
-    if probe.read < PROBE or probe.seen >= limit:
+    if _settled(probe.read, probe.seen, limit):
         return "recent"
     share = probe.sampled_hits / max(probe.sampled, 1)  # of the rows, matching
     # Of the newest matches, visible (none seen among those checked: half of one).
@@ -601,20 +624,36 @@ def _strategy(probe: Probe, limit: int) -> str:
     return "scan" if scanned <= GIN_MATCH_COST * matches else "index"
 
 
-def _by_group(
-    source: Source, rows_for: Callable[[list[int]], QuerySet], groups: Callable[[], list[int]]
-) -> list[QuerySet] | None:
-    """The viewer's rows group by group (`rows_for([group id])`: the same policy, for one of
-    their readable groups), when they read few groups and no row outside them (`rows_for([])`
-    holds nothing, which compiling it tells without a query); None otherwise."""
-    group_ids = groups()
-    if not source.by_group or not group_ids or len(group_ids) > FEW_GROUPS:
+RowsFor = Callable[[ReadableGroups], QuerySet]
+
+
+def _rows_for(
+    source: Source, user: User, filters: Filters, rank: Callable[[], object] | None = None
+) -> RowsFor | None:
+    """The source's rows as `_filtered` gives them (ranked by `rank()` if given), for a part
+    of the viewer's readable groups: when the owning app's policy says the viewer reads
+    nothing outside their groups (`Source.by_group`); None otherwise."""
+    if source.by_group is None or not source.by_group(user):
         return None
-    try:
-        rows_for([]).query.get_compiler(connection=connection).as_sql()
-    except EmptyResultSet:
-        return [rows_for([pk]) for pk in group_ids]
-    return None  # rows outside any group (profile posts): one read of the whole table
+
+    def rows_for(part: ReadableGroups) -> QuerySet:
+        rows = _filtered(source, user, filters, lambda: part)
+        return rows if rank is None else rows.annotate(_rank=rank())
+
+    return rows_for
+
+
+def _by_group(
+    rows_for: RowsFor | None, groups: Callable[[], ReadableGroups]
+) -> list[QuerySet] | None:
+    """The viewer's rows group by group (`rows_for`, see there), when they read few groups;
+    None otherwise (one read of the whole table)."""
+    if rows_for is None:
+        return None
+    readable = groups()
+    if not readable.ids or len(readable.ids) > FEW_GROUPS:
+        return None
+    return [rows_for(readable.only(pk)) for pk in readable.ids]
 
 
 def _newest(
@@ -625,8 +664,8 @@ def _newest(
     window: Q,
     extra: tuple[str, ...] = (),
     *,
-    groups: Callable[[], list[int]],
-    rows_for: Callable[[list[int]], QuerySet] | None = None,
+    groups: Callable[[], ReadableGroups],
+    rows_for: RowsFor | None = None,
 ) -> list[tuple]:
     """Up to `limit` matching rows in `window`, newest first, as (date, pk, *extra) tuples.
 
@@ -644,7 +683,7 @@ def _newest(
         recent = rows.filter(window & Q(**{f"{d}__gte": probe.oldest}))
         return _keys(_match(source, recent, terms, indexed=False), source, limit, extra)
     if strategy == "scan":
-        pieces = _by_group(source, rows_for, groups) if rows_for is not None else None
+        pieces = _by_group(rows_for, groups)
         if not pieces:
             everywhere = rows.filter(window)
             return _keys(_match(source, everywhere, terms, indexed=False), source, limit, extra)
@@ -744,7 +783,7 @@ def _section_newest(
     terms: Terms,
     filters: Filters,
     size: int,
-    groups: Callable[[], list[int]],
+    groups: Callable[[], ReadableGroups],
 ) -> Section:
     cursor = _decode(filters.cursor) if filters.cursor else None
     if isinstance(cursor, int):
@@ -755,10 +794,7 @@ def _section_newest(
         if rows is None:
             continue
         window = _window(source, filters, cursor)
-
-        def rows_for(ids: list[int], source: Source = source) -> QuerySet:
-            return _filtered(source, user, filters, lambda: ids)
-
+        rows_for = _rows_for(source, user, filters)
         for moment, pk in _newest(
             source, rows, terms, size + 1, window, groups=groups, rows_for=rows_for
         ):
@@ -784,7 +820,7 @@ def _section_relevance(
     terms: Terms,
     filters: Filters,
     size: int,
-    groups: Callable[[], list[int]],
+    groups: Callable[[], ReadableGroups],
 ) -> Section:
     cursor = _decode(filters.cursor) if filters.cursor else 0
     if not isinstance(cursor, int):
@@ -806,13 +842,8 @@ def _section_relevance(
             else:
                 if source.document is not None:
                     rows = rows.alias(_document=source.document())
-                rows = rows.annotate(_rank=backend.rank(terms, vector))
-
-                def rows_for(ids: list[int], source: Source = source, vector=vector) -> QuerySet:
-                    return _filtered(source, user, filters, lambda: ids).annotate(
-                        _rank=backend.rank(terms, vector)
-                    )
-
+                rank = functools.partial(backend.rank, terms, vector)
+                rows = rows.annotate(_rank=rank())
                 ranked = _newest(
                     source,
                     rows,
@@ -821,7 +852,9 @@ def _section_relevance(
                     window,
                     extra=("_rank",),
                     groups=groups,
-                    rows_for=rows_for if source.document is None else None,
+                    rows_for=_rows_for(source, user, filters, rank)
+                    if source.document is None
+                    else None,
                 )
             scored += [(float(r), m, pk, source) for m, pk, r in ranked]
         else:
@@ -867,15 +900,32 @@ def _materialise(page: list[tuple[Source, int, float]], terms: Terms) -> list[Re
     ]
 
 
-def _statement_timeout() -> None:
+def _limit_search() -> tuple[str, str] | None:
     """The search's time limit, and no JIT compilation: the policy's correlated subqueries make
     PostgreSQL's cost estimates large enough to compile a query (up to seconds) that runs in
-    a few milliseconds. Both for this transaction only."""
-    if connection.vendor == "postgresql":
+    a few milliseconds. Both for the current transaction only; returns the values they had,
+    for a search that runs inside its caller's transaction to put back (`_unlimit_search`)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        # The old values are read (materialised) before the new ones are set.
+        cursor.execute(
+            "WITH before AS MATERIALIZED (SELECT current_setting('statement_timeout') AS t, "
+            "current_setting('jit') AS j) "
+            "SELECT t, j, set_config('statement_timeout', %s, true), "
+            "set_config('jit', 'off', true) FROM before",
+            [str(int(getattr(settings, "SEARCH_STATEMENT_TIMEOUT_MS", STATEMENT_TIMEOUT_MS)))],
+        )
+        timeout, jit, *_set = cursor.fetchone()
+    return timeout, jit
+
+
+def _unlimit_search(before: tuple[str, str] | None) -> None:
+    if before is not None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
-                [str(int(getattr(settings, "SEARCH_STATEMENT_TIMEOUT_MS", STATEMENT_TIMEOUT_MS)))],
+                "SELECT set_config('statement_timeout', %s, true), set_config('jit', %s, true)",
+                list(before),
             )
 
 
@@ -913,14 +963,20 @@ def search(user: User, text: str, filters: Filters | None = None) -> Outcome:
     # The viewer's readable groups, read once (inside the transaction) by the first source
     # that needs them: the big tables then filter on a plain list of ids.
     groups = functools.cache(lambda: group_policy.readable_group_ids(user))
+    # Inside a caller's transaction the search is a savepoint: its limits are put back when
+    # it ends (a failed search's savepoint, rolled back, takes them back by itself), so the
+    # caller never keeps the short time limit or JIT off for the rest of its transaction.
+    nested = connection.in_atomic_block
     try:
         with transaction.atomic():
-            _statement_timeout()
+            before = _limit_search()
             for kind in kinds:
                 sources = [s for s in SOURCES if s.section == kind]
                 section = run(sources, user, terms, filters, size, groups)
                 if section.results or filters.kind:
                     outcome.sections.append(section)
+            if nested:
+                _unlimit_search(before)
     except DatabaseError as error:
         if _is_timeout(error):
             raise SearchTimeout(

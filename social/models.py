@@ -63,12 +63,12 @@ class Post(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["group", "-created_at", "-id"], name="post_group_feed"),
             models.Index(fields=["author", "-created_at", "-id"], name="post_author_feed"),
             models.Index(fields=["-created_at", "-id"], name="post_feed"),
-            # A group's live posts newest first, and their ids from the index alone (search:
-            # an external member's groups read one by one; the posts they may read, hashed
-            # once to check comments against).
+            # A group's live posts newest first, and their ids from the index alone: the group
+            # feed (every feed shows live posts only), search (an external member's groups
+            # read one by one; the posts they may read, hashed once to check comments against).
+            # It replaced an index on all posts of a group (deleted ones are never listed).
             models.Index(
                 fields=["group", "-created_at", "-id"],
                 condition=Q(deleted_at__isnull=True),

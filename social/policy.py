@@ -1,6 +1,6 @@
 """Who may see and do what with posts and comments. The only place that decides it."""
 
-from collections.abc import Collection
+from collections.abc import Callable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -27,38 +27,49 @@ def can_view_revisions(user: User, post: Post) -> bool:
     return can_view_post(user, post) and (not post.is_deleted or user.is_superuser)
 
 
-def visible_posts(user: User, *, group_ids: Collection[int] | None = None) -> QuerySet[Post]:
+def visible_posts(
+    user: User, *, group_ids: group_policy.ReadableGroups | None = None
+) -> QuerySet[Post]:
     """Posts `user` may read: in groups they may read, and profile posts for staff and elected.
 
     `group_ids`: `group_policy.readable_group_ids(user)` when the caller already read it in
     this request (search: one query, then plain `group_id IN (…)` filters); otherwise the
-    readable groups are a subquery."""
+    readable groups are a subquery. Another user's (or a hand-made list): ValueError."""
     if not (user.is_authenticated and user.is_active) or user.is_citizen:
         return Post.objects.none()
     if group_ids is None:
         readable = Q(group__in=group_policy.readable_groups(user).values("pk"))
     else:
-        readable = group_policy.in_groups("group_id", group_ids)
+        readable = group_policy.in_groups("group_id", group_ids, user=user)
     if user.is_internal:
         return Post.objects.filter(readable | Q(group__isnull=True))
     return Post.objects.filter(readable)
 
 
+def sees_only_own_groups(user: User) -> bool:
+    """Whether every post `user` may read is in one of their readable groups: no profile
+    posts (those are for staff and elected). Search then reads such a viewer's posts group
+    by group."""
+    return not (user.is_authenticated and user.is_active and user.is_internal)
+
+
 def can_view_post(user: User, post: Post) -> bool:
-    if not (user.is_authenticated and user.is_active) or user.is_citizen:
-        return False
-    if post.group_id is None:
-        return user.is_internal
-    return group_policy.can_read_group(user, post.group)
+    return _can_view_post(user, post, lambda: group_policy.membership_of(user, post.group))
 
 
 def can_view_post_given(user: User, post: Post, membership: Membership | None) -> bool:
     """`can_view_post` for a batch that already holds `membership_of(user, post.group)`."""
-    if not (user.is_authenticated and user.is_active) or user.is_citizen:
+    return _can_view_post(user, post, lambda: membership)
+
+
+def _can_view_post(user: User, post: Post, membership: Callable[[], Membership | None]) -> bool:
+    """The single-post mirror of `visible_posts`. `membership` is asked for only when the
+    post's group decides (a single check then reads it: one query, none otherwise)."""
+    if not has_social_space(user):
         return False
     if post.group_id is None:
         return user.is_internal
-    return group_policy.can_read_group_given(user, post.group, membership)
+    return group_policy.can_read_group_given(user, post.group, membership())
 
 
 def can_post_in_group(user: User, group: Group) -> bool:
@@ -134,7 +145,10 @@ def can_share(user: User, post: Post, target: Group) -> bool:
 
 
 def _readable_thread(
-    user: User, *, live_posts: bool = False, group_ids: Collection[int] | None = None
+    user: User,
+    *,
+    live_posts: bool = False,
+    group_ids: group_policy.ReadableGroups | None = None,
 ) -> Q:
     """A comment's thread is readable when its subject is (a post, a file or a meeting's
     item). Correlated EXISTS, so that a page of comments is checked row by row instead of
@@ -162,7 +176,9 @@ def visible_comments(user: User) -> QuerySet[Comment]:
     return Comment.objects.filter(_readable_thread(user))
 
 
-def live_comments(user: User, *, group_ids: Collection[int] | None = None) -> QuerySet[Comment]:
+def live_comments(
+    user: User, *, group_ids: group_policy.ReadableGroups | None = None
+) -> QuerySet[Comment]:
     """`visible_comments` that are not deleted, in threads whose post is not deleted.
     `group_ids`: as for `visible_posts`."""
     return Comment.objects.filter(deleted_at__isnull=True).filter(

@@ -3,8 +3,13 @@
 from django.conf import settings
 from django.db import migrations, models
 
+import search.operations
+
 
 class Migration(migrations.Migration):
+    # Built concurrently: the posts table takes writes while the index is built.
+    atomic = False
+
     dependencies = [
         ("groups", "0002_search_vectors"),
         ("social", "0005_search_vectors"),
@@ -12,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        search.operations.AddIndexConcurrently(
             model_name="post",
             index=models.Index(
                 condition=models.Q(("deleted_at__isnull", True)),

@@ -6,6 +6,7 @@ count, no facet. Anonymous visitors have no search at all."""
 import json
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
 from accounts import policy as account_policy
@@ -271,7 +272,10 @@ def test_readable_group_ids_are_the_readable_groups(search_world):
     for viewer in VIEWERS_WITH_CITIZEN2:
         user = search_world.users[viewer]
         ids = group_policy.readable_group_ids(user)
-        assert ids == sorted(group_policy.readable_groups(user).values_list("pk", flat=True))
+        assert ids.user_id == user.pk
+        assert list(ids.ids) == sorted(
+            group_policy.readable_groups(user).values_list("pk", flat=True)
+        )
         pairs = [
             (social_policy.visible_posts(user), social_policy.visible_posts(user, group_ids=ids)),
             (social_policy.live_comments(user), social_policy.live_comments(user, group_ids=ids)),
@@ -287,11 +291,79 @@ def test_readable_group_ids_are_the_readable_groups(search_world):
             ), viewer
 
 
+def _policies_given(user, ids):
+    return [
+        lambda: social_policy.visible_posts(user, group_ids=ids),
+        lambda: social_policy.live_comments(user, group_ids=ids),
+        lambda: file_policy.visible_files(user, group_ids=ids),
+        lambda: meeting_policy.visible_meetings(user, group_ids=ids),
+    ]
+
+
+def test_a_policy_refuses_group_ids_that_are_not_the_viewer_s(search_world):
+    """The readable groups handed to a policy must be the viewer's own: another person's (a
+    staff member's public groups handed to an external member's query), a hand-made list of
+    ids or a group outside them is a programming error, refused before any row is read."""
+    users = search_world.users
+    everything = tuple(sorted(g.pk for g in search_world.base.groups.values()))
+    for viewer in ("staff_member", "elected", "external_member"):
+        user = users[viewer]
+        for other in ("staff_member", "elected", "external_member", "staff_outsider"):
+            if other == viewer:
+                continue
+            theirs = group_policy.readable_group_ids(users[other])
+            for policy in _policies_given(user, theirs):
+                with pytest.raises(ValueError, match="readable_group_ids"):
+                    policy()
+        forged = [
+            list(everything),  # a plain list names any group
+            group_policy.ReadableGroups(user_id=users["owner"].pk, ids=everything),
+        ]
+        for ids in forged:
+            for policy in _policies_given(user, ids):
+                with pytest.raises(ValueError, match="readable_group_ids"):
+                    policy()
+        own = group_policy.readable_group_ids(user)
+        outside = next((pk for pk in everything if pk not in own.ids), max(everything) + 1)
+        with pytest.raises(ValueError, match="not readable"):
+            own.only(outside)
+        for policy in _policies_given(user, own):
+            policy()  # the viewer's own list is taken
+    theirs = group_policy.readable_group_ids(users["staff_member"])
+    for nobody in (users["citizen"], users["deactivated"], AnonymousUser()):
+        assert not social_policy.visible_posts(nobody, group_ids=theirs).exists()
+        assert group_policy.readable_group_ids(nobody).ids == ()
+
+
+def walked_by_selector(user, order: str) -> list[tuple[str, int]]:
+    """Every page of every kind, cursor after cursor."""
+    found = []
+    for kind in selectors.SECTIONS:
+        cursor = None
+        for _page in range(50):
+            filters = selectors.Filters(kind=kind, order=order, cursor=cursor)
+            (section,) = selectors.search(user, WORD, filters).sections
+            found += [(r.kind, r.id) for r in section.results]
+            cursor = section.next_cursor
+            if cursor is None:
+                break
+        assert cursor is None, (kind, order)
+    return found
+
+
 def test_an_external_member_s_groups_read_one_by_one_find_the_same_rows(search_world, monkeypatch):
     """For a viewer of few groups, newest-first reads go group by group (search._by_group); with
-    every way of reading a page forced, each viewer still finds exactly what they may see."""
+    every way of reading a page forced, each viewer still finds exactly what they may see, on
+    one page and walking small pages with their cursors, newest first and by relevance."""
     for strategy in ("recent", "scan", "index"):
         monkeypatch.setattr(selectors, "_strategy", lambda probe, limit, s=strategy: s)
-        for viewer in ("external_member", "staff_member", "elected"):
+        for viewer in ("external_member", "staff_member", "elected", "external_outsider"):
             user = search_world.users[viewer]
-            assert found_by_selector(user) == expected(search_world, viewer), (strategy, viewer)
+            want = expected(search_world, viewer)
+            monkeypatch.setattr(selectors, "PAGE_SIZE", 20)
+            assert found_by_selector(user) == want, (strategy, viewer)
+            monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+            for order in selectors.ORDERS:
+                walked = walked_by_selector(user, order)
+                assert len(walked) == len(set(walked)), (strategy, viewer, order)
+                assert set(walked) == want, (strategy, viewer, order)
