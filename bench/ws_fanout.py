@@ -46,7 +46,7 @@ from bench import unread as unread_bench
 from bench.stats import percentile
 from messaging import services
 from messaging.models import Conversation, Message
-from tests.servers import ROOT, daphne_env, free_port, wait_for
+from tests.servers import ROOT, daphne_env, free_port, server_argv, wait_for
 
 USERS = int(os.environ.get("WS_BENCH_USERS", "500"))
 TABS = 2
@@ -217,15 +217,7 @@ class Servers:
             BASELINE_REDIS_URL=redis_url,
         )
         for port, log in zip(self.ports, self.logs, strict=True):
-            if self.server == "uvicorn":
-                argv = [
-                    "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
-                    "--loop", "uvloop", "--http", "httptools", "--ws", "websockets",
-                    "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-                    "--ws-per-message-deflate", "false", target,
-                ]  # fmt: skip
-            else:
-                argv = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), target]
+            argv = server_argv(self.server, port, target)
             self.processes.append(
                 subprocess.Popen(  # noqa: S603 - fixed argv
                     [sys.executable, *argv],

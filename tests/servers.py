@@ -1,4 +1,5 @@
-"""Real daphne processes for tests that need the whole server stack (HTTP over sockets)."""
+"""Real server processes (daphne, or uvicorn as production runs it) for tests and benchmarks
+that need the whole server stack (HTTP and WebSockets over sockets)."""
 
 import os
 import socket
@@ -31,7 +32,7 @@ def wait_for(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
                 return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"daphne did not listen on {port}")
+    raise TimeoutError(f"the server did not listen on {port}")
 
 
 def daphne_env(**extra: str) -> dict[str, str]:
@@ -50,22 +51,26 @@ def daphne_env(**extra: str) -> dict[str, str]:
     }
 
 
+def server_argv(server: str, port: int, app: str = "config.asgi:application") -> list[str]:
+    """The arguments of `python` for one server process on `port`: daphne (the development
+    server) or uvicorn with the options production uses (docs/deploy.md)."""
+    if server == "uvicorn":
+        return [
+            "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+            "--loop", "uvloop", "--http", "httptools", "--ws", "websockets",
+            "--ws-per-message-deflate", "false", "--lifespan", "off",
+            "--no-access-log", "--log-level", "warning", app,
+        ]  # fmt: skip
+    return ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
+
+
 @contextmanager
-def daphnes(count: int = 1, **env: str) -> Iterator[list[int]]:
-    """`count` daphne processes on free ports, stopped on exit."""
+def servers(count: int = 1, *, server: str = "daphne", **env: str) -> Iterator[list[int]]:
+    """`count` processes of `server` on free ports, stopped on exit."""
     ports = [free_port() for _ in range(count)]
     processes = [
         subprocess.Popen(  # noqa: S603 - fixed argv
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "config.asgi:application",
-            ],
+            [sys.executable, *server_argv(server, port)],
             cwd=ROOT,
             env=daphne_env(**env),
             stdout=subprocess.DEVNULL,

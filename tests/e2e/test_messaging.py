@@ -26,7 +26,7 @@ from messaging.models import Message
 from tests.e2e.browser import HOME_URL, TIMEOUT_MS, accessibility_violations, sign_in
 from tests.factories import PASSWORD, GroupFactory, MembershipFactory, OrganisationFactory
 from tests.files.conftest import png_bytes
-from tests.servers import daphnes
+from tests.servers import servers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -46,7 +46,7 @@ def asgi_url(django_db_setup, tmp_path_factory) -> Iterator[str]:
         "FILES_ROOT": str(folders / "files"),
         "FILES_STAGING_DIR": str(folders / "uploads"),
     }
-    with daphnes(1, **env) as ports:
+    with servers(1, **env) as ports:
         yield f"http://127.0.0.1:{ports[0]}"
 
 

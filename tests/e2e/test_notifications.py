@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from accounts.models import User
 from tests.e2e.browser import HOME_URL, TIMEOUT_MS, accessibility_violations, sign_in
 from tests.factories import PASSWORD, GroupFactory, MembershipFactory
-from tests.servers import daphnes
+from tests.servers import servers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,7 +31,7 @@ LIVE_MS = 15_000
 def asgi_url(django_db_setup, tmp_path_factory) -> Iterator[str]:
     folders = tmp_path_factory.mktemp("daphne-files")
     env = {"FILES_ROOT": str(folders / "files"), "FILES_STAGING_DIR": str(folders / "uploads")}
-    with daphnes(1, **env) as ports:
+    with servers(1, **env) as ports:
         yield f"http://127.0.0.1:{ports[0]}"
 
 

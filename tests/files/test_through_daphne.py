@@ -16,7 +16,7 @@ from django.db import connection
 from accounts.services import create_api_token
 from files.models import Upload
 from tests.files.conftest import pdf_bytes
-from tests.servers import daphnes
+from tests.servers import servers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -30,7 +30,7 @@ CHUNK = 64 * 1024
 
 @pytest.fixture
 def server(file_storage, settings):
-    with daphnes(
+    with servers(
         1,
         FILES_ROOT=str(file_storage),
         FILES_STAGING_DIR=str(settings.FILES_STAGING_DIR),

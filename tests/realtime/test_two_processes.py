@@ -1,4 +1,6 @@
-"""Two real daphne processes sharing Redis: an event reaches a user on whichever one they are."""
+"""Two real server processes sharing Redis: an event reaches a user on whichever one they are.
+
+Each test runs on daphne (the development server) and on uvicorn as production runs it."""
 
 import asyncio
 import json
@@ -17,7 +19,7 @@ from accounts.services import create_api_token
 from messaging import services as messaging
 from realtime import events
 from realtime.presence import presence_of
-from tests.servers import daphnes
+from tests.servers import servers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -28,13 +30,13 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def two_daphnes(django_db_setup):
-    with daphnes(2) as ports:
+@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
+def two_servers(request, django_db_setup):
+    with servers(2, server=request.param) as ports:
         yield ports
 
 
-def test_an_event_reaches_the_user_on_both_server_processes(staff, two_daphnes):
+def test_an_event_reaches_the_user_on_both_server_processes(staff, two_servers):
     client = Client()
     client.force_login(staff)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
@@ -46,7 +48,7 @@ def test_an_event_reaches_the_user_on_both_server_processes(staff, two_daphnes):
                 origin=f"http://127.0.0.1:{port}",
                 additional_headers={"Cookie": cookie},
             )
-            for port in two_daphnes
+            for port in two_servers
         ]
         await asyncio.sleep(0.3)  # both processes have joined the user's group
 
@@ -67,11 +69,11 @@ def test_an_event_reaches_the_user_on_both_server_processes(staff, two_daphnes):
     asyncio.run(scenario())
 
 
-def test_a_foreign_origin_is_refused_by_a_real_server(two_daphnes):
+def test_a_foreign_origin_is_refused_by_a_real_server(two_servers):
     async def scenario():
         with pytest.raises(InvalidStatus) as refused:
             await websockets.connect(
-                f"ws://127.0.0.1:{two_daphnes[0]}/ws/", origin="https://evil.example"
+                f"ws://127.0.0.1:{two_servers[0]}/ws/", origin="https://evil.example"
             )
         assert refused.value.response.status_code == 403
 
@@ -135,9 +137,9 @@ def in_thread(function, *args, **kwargs):
 
 
 def test_a_message_sent_through_one_process_arrives_on_the_other_with_presence(
-    staff, elected, two_daphnes
+    staff, elected, two_servers
 ):
-    first, second = two_daphnes
+    first, second = two_servers
     conversation = messaging.start_direct(actor=staff, person=elected)
     _token, raw = create_api_token(user=staff, name="deux processus")
 
@@ -181,9 +183,9 @@ def test_a_message_sent_through_one_process_arrives_on_the_other_with_presence(
     asyncio.run(scenario())
 
 
-def test_a_new_password_closes_the_sockets_on_both_processes(staff, two_daphnes):
+def test_a_new_password_closes_the_sockets_on_both_processes(staff, two_servers):
     async def scenario():
-        sockets = [await open_socket(port, staff) for port in two_daphnes]
+        sockets = [await open_socket(port, staff) for port in two_servers]
         await asyncio.sleep(0.3)
 
         def change_password():
@@ -198,9 +200,9 @@ def test_a_new_password_closes_the_sockets_on_both_processes(staff, two_daphnes)
     asyncio.run(scenario())
 
 
-def test_a_real_server_answers_a_one_megabyte_frame_with_an_error_and_stays_up(staff, two_daphnes):
+def test_a_real_server_answers_a_one_megabyte_frame_with_an_error_and_stays_up(staff, two_servers):
     async def scenario():
-        ws = await open_socket(two_daphnes[0], staff)
+        ws = await open_socket(two_servers[0], staff)
         # 1 MB (daphne itself refuses messages over 1 MiB by closing the connection).
         frame = json.dumps({"type": "ping", "pad": ""})
         await ws.send(frame[:-2] + "x" * (1_000_000 - len(frame)) + '"}')
