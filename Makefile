@@ -43,7 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench --file-texts-only
 
 messages: $(STAMP)
-	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*'
+	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
 	DEBUG=true $(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 clean:

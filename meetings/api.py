@@ -238,7 +238,8 @@ def meeting(request: HttpRequest, meeting_id: MeetingId) -> Meeting:
 
 @router.patch("/meetings/{meeting_id}", response=MeetingDetailOut)
 def update_meeting(request: HttpRequest, meeting_id: MeetingId, payload: MeetingPatch) -> Meeting:
-    """Change the given fields (the organiser and the group's managers, until it is closed)."""
+    """Change the given fields (the organiser and the group's managers, until it is closed or
+    cancelled)."""
     found = _meeting(request, meeting_id)
     _times(starts_at=payload.starts_at, ends_at=payload.ends_at)
     services.update_meeting(actor=request.auth, meeting=found, **payload.dict(exclude_unset=True))

@@ -194,6 +194,17 @@ def is_open(meeting: Meeting) -> bool:
     return meeting.status == Meeting.Status.PREPARATION and not meeting.is_cancelled
 
 
+def is_changeable(meeting: Meeting) -> bool:
+    """Its details (title, schedule, place) may still change: neither closed nor cancelled."""
+    return meeting.status != Meeting.Status.CLOSED and not meeting.is_cancelled
+
+
+def can_update_meeting(user: User, meeting: Meeting) -> bool:
+    """Change the title, schedule, place and description: the meeting's managers, until it is
+    closed or cancelled (a held meeting may still be corrected)."""
+    return is_changeable(meeting) and can_manage_meeting(user, meeting)
+
+
 def can_add_item(user: User, meeting: Meeting) -> bool:
     """Managers; participants too if the organiser allows it; in preparation only."""
     if not is_open(meeting):

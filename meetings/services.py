@@ -172,7 +172,7 @@ def update_meeting(
 ) -> Meeting:
     """Change the given fields (None: unchanged); calendar fields bump the iCalendar sequence."""
     meeting = _locked(meeting)
-    if not policy.can_record(actor, meeting):
+    if not policy.can_update_meeting(actor, meeting):
         raise PermissionDenied
     changes: dict = {}
     if title is not None:

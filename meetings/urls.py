@@ -12,6 +12,7 @@ urlpatterns = [
     path("groupes/<slug:slug>/reunions/nouvelle/", views.create_meeting, name="create"),
     path("groupes/<slug:slug>/decisions/", views.group_decisions, name="group_decisions"),
     path("meetings/<int:meeting_id>/", views.detail, name="detail"),
+    path("meetings/<int:meeting_id>/modifier/", views.update_meeting, name="update"),
     path("meetings/<int:meeting_id>/reunion.ics", views.ics, name="ics"),
     path("meetings/<int:meeting_id>/synthese/", views.synthesis, name="synthesis"),
     path("meetings/<int:meeting_id>/synthese.pdf", views.synthesis_download, name="synthesis_pdf"),

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from files import policy as file_policy
@@ -145,6 +145,42 @@ def create_meeting(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _frozen_reason(meeting: Meeting) -> str:
+    if meeting.is_cancelled:
+        return _("Cette réunion est annulée : elle ne peut plus être modifiée.")
+    return _("Cette réunion est close : elle ne peut plus être modifiée.")
+
+
+@require_http_methods(["GET", "POST"])
+def update_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """« Modifier la réunion »: the creation form, prefilled; services.update_meeting decides
+    (and bumps the calendar sequence, tells the participants)."""
+    meeting = selectors.get_meeting_for(request.user, meeting_id)
+    if not policy.can_manage_meeting(request.user, meeting):
+        raise PermissionDenied
+    if not policy.can_update_meeting(request.user, meeting):
+        messages.error(request, _frozen_reason(meeting))
+        return redirect(meeting)
+    form = MeetingForm(
+        request.POST or None, group=meeting.group, organiser=meeting.organiser, meeting=meeting
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_meeting(actor=request.user, meeting=meeting, **form.changes())
+        except ValidationError as error:
+            apply_errors(form, error, aliases={"starts_at": "starts", "ends_at": "ends"})
+        else:
+            messages.success(request, _("Les modifications de la réunion sont enregistrées."))
+            return redirect(meeting)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "meetings/form.html",
+        {**_group_context(request, meeting.group, "meetings"), "form": form, "meeting": meeting},
+        status=status,
+    )
+
+
 def my_meetings(request: HttpRequest) -> HttpResponse:
     """The meetings the user is invited to and that have not ended."""
     if not group_policy.can_list_groups(request.user):
@@ -257,6 +293,7 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **bound) -> dict:
         "see_opinions": see_opinions,
         "positions": Position.choices,
         "can_manage": can_manage,
+        "can_update": can_manage and policy.is_changeable(meeting),
         "can_record": can_record,
         "is_open": is_open,
         "participant": participant,
