@@ -2,8 +2,8 @@
 
 A file is visible to its owner, to whoever may read a group it is shared to, to whoever may
 read a (live) post it is attached to, to whoever may see the meeting of an agenda item it is
-attached to, and to the people it is shared with by name. Removing
-a share takes access away at once: nothing is cached.
+attached to, to the participants of a conversation it was sent in, and to the people it is
+shared with by name. Removing a share takes access away at once: nothing is cached.
 """
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
@@ -14,6 +14,7 @@ from files.models import File, FileShare
 from groups import policy as group_policy
 from groups.models import Group, Membership
 from meetings import policy as meeting_policy
+from meetings.models import AgendaItem
 from messaging import policy as messaging_policy
 from messaging.models import Conversation
 from social import policy as social_policy
@@ -33,24 +34,41 @@ def visible_files(
     user: User, *, group_ids: group_policy.ReadableGroups | None = None
 ) -> QuerySet[File]:
     """`group_ids`: `group_policy.readable_group_ids(user)` when the caller already read it
-    (search); otherwise the readable groups are subqueries."""
+    (search); otherwise the readable groups are subqueries.
+
+    Each file asks whether one of its own shares reaches `user` (correlated EXISTS), and each
+    share asks about its own post, conversation or item: a question about a few files (a
+    notification count, a file page) reads only their shares, where `pk IN (shares…)` had
+    PostgreSQL hash every share and post the person may see first. On a whole list the
+    planner may still hash them, when that is cheaper. A test holds this equal to that rule."""
     if not can_have_files(user):
         return File.objects.none()
+    shares = _shares_reaching(user, group_ids=group_ids)
+    return File.objects.filter(deleted_at__isnull=True).filter(
+        Q(owner=user) | Exists(shares.filter(file=OuterRef("pk")))
+    )
+
+
+def _shares_reaching(
+    user: User, *, group_ids: group_policy.ReadableGroups | None
+) -> QuerySet[FileShare]:
+    """The shares through which `user` sees a file, each decided on its own row: shared to
+    them by name, to a group they may read, to a live post they may read, to a conversation
+    they take part in, or to an agenda item of a meeting they may see."""
     if group_ids is None:
         in_readable_group = Q(group__in=group_policy.readable_groups(user).values("pk"))
     else:
         in_readable_group = group_policy.in_groups("group_id", group_ids, user=user)
-    posts = social_policy.visible_posts(user, group_ids=group_ids)
+    posts = social_policy.visible_posts(user, group_ids=group_ids).filter(deleted_at__isnull=True)
+    conversations = messaging_policy.visible_conversations(user)
     meetings = meeting_policy.visible_meetings(user, group_ids=group_ids)
-    shares = FileShare.objects.filter(
-        in_readable_group
-        | Q(post__in=posts.filter(deleted_at__isnull=True).values("pk"))
-        | Q(user=user)
-        | Q(conversation__in=messaging_policy.visible_conversations(user).values("pk"))
-        | Q(item__meeting__in=meetings.values("pk"))
-    )
-    return File.objects.filter(deleted_at__isnull=True).filter(
-        Q(owner=user) | Q(pk__in=shares.values("file_id"))
+    items = AgendaItem.objects.filter(Exists(meetings.filter(pk=OuterRef("meeting_id"))))
+    return FileShare.objects.filter(
+        Q(user=user)
+        | in_readable_group
+        | Exists(posts.filter(pk=OuterRef("post_id")))
+        | Exists(conversations.filter(pk=OuterRef("conversation_id")))
+        | Exists(items.filter(pk=OuterRef("item_id")))
     )
 
 
