@@ -170,7 +170,8 @@ def update_meeting(
     video_url: str | None = None,
     members_may_add_items: bool | None = None,
 ) -> Meeting:
-    """Change the given fields (None: unchanged); calendar fields bump the iCalendar sequence."""
+    """Change the given fields (None: unchanged); calendar fields bump the iCalendar sequence,
+    and a new date, times or place is told to the invited participants (notifications)."""
     meeting = _locked(meeting)
     if not policy.can_update_meeting(actor, meeting):
         raise PermissionDenied
@@ -209,6 +210,10 @@ def update_meeting(
     meeting.updated_at = timezone.now()
     meeting.save(update_fields=[*changed, "sequence", "updated_at"])
     events.meeting_changed(meeting, "details")
+    moved = {"when" for f in ("starts_at", "ends_at") if f in changed} | {
+        "place" for f in ("place", "video_url") if f in changed
+    }
+    notification_triggers.meeting_moved(meeting, actor, moved)
     return meeting
 
 

@@ -680,9 +680,11 @@ cancel_meeting = _status_change(services.cancel_meeting, gettext_lazy("La réuni
 
 
 def _synthesis_of(request: HttpRequest, meeting_id: int):
+    """The meeting and its synthesis: 404 for who may not see the meeting, 403 for who sees it
+    but not the positions (as the API and the other meeting routes answer)."""
     meeting = selectors.get_meeting_for(request.user, meeting_id)
     if not policy.can_view_opinions(request.user, meeting):
-        raise Http404
+        raise PermissionDenied
     return meeting, compute_synthesis(meeting)
 
 

@@ -25,13 +25,14 @@ class Notification(models.Model):
         JOIN_APPROVED = "join_approved", _("Demande d'adhésion acceptée")
         MEETING_INVITATION = "meeting_invitation", _("Invitation à une réunion")
         MEETING_REMINDER = "meeting_reminder", _("Rappel de réunion")
+        MEETING_CHANGED = "meeting_changed", _("Réunion déplacée")
         DECISION_ASSIGNED = "decision_assigned", _("Décision à suivre")
         DECISION_OVERDUE = "decision_overdue", _("Décision en retard")
         CONSULTATION_UPDATE = "consultation_update", _("Suivi de votre demande")
         MESSAGE = "message", _("Message")
 
     # Several events on one target become one unread notification (« Anne et 3 autres »).
-    GROUPED = (Kind.LIKE, Kind.REPLY, Kind.MESSAGE, Kind.JOIN_REQUEST)
+    GROUPED = (Kind.LIKE, Kind.REPLY, Kind.MESSAGE, Kind.JOIN_REQUEST, Kind.MEETING_CHANGED)
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -119,6 +120,7 @@ class Notification(models.Model):
                         "join_approved",
                         "meeting_invitation",
                         "meeting_reminder",
+                        "meeting_changed",
                         "decision_assigned",
                         "decision_overdue",
                         "consultation_update",

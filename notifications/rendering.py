@@ -1,6 +1,8 @@
 """A notification's sentence and address, built when it is shown (in the reader's language)."""
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -19,6 +21,38 @@ def actors(notification: Notification) -> str:
         "name": name,
         "n": others,
     }
+
+
+def _day(moment) -> str:
+    # « mardi 8 décembre » (with the year when it is not this one), in the reader's language.
+    pattern = "l j F" if moment.year == timezone.localtime().year else "l j F Y"
+    return date_format(moment, pattern)
+
+
+def _time(moment) -> str:
+    # Translators: a Django time format; the French one reads « 14 h 00 ».
+    return date_format(moment, _("G \\h i"))
+
+
+def slot(meeting) -> str:
+    """« mardi 8 décembre, 14 h 00 - 16 h 00 » (with an en dash) in the local time zone (both
+    days when the meeting ends another day)."""
+    start, end = timezone.localtime(meeting.starts_at), timezone.localtime(meeting.ends_at)
+    if start.date() == end.date():
+        return f"{_day(start)}, {_time(start)} – {_time(end)}"
+    return f"{_day(start)}, {_time(start)} – {_day(end)}, {_time(end)}"
+
+
+def _meeting_moved(n: Notification) -> str:
+    meeting = n.meeting
+    values = {
+        "title": n.title or meeting.title,
+        "slot": slot(meeting),
+        "place": meeting.place or _("en visioconférence"),
+    }
+    if "when" in n.detail.split(","):
+        return _("La réunion « %(title)s » est déplacée au %(slot)s, %(place)s") % values
+    return _("La réunion « %(title)s » change de lieu : %(place)s (%(slot)s)") % values
 
 
 def text(notification: Notification) -> str:
@@ -52,6 +86,8 @@ def text(notification: Notification) -> str:
         return _("%(actors)s vous invite à la réunion « %(title)s »") % values
     if n.kind == Kind.MEETING_REMINDER:
         return _("Rappel : préparez la réunion « %(title)s »") % values
+    if n.kind == Kind.MEETING_CHANGED and n.meeting_id:
+        return _meeting_moved(n)
     if n.kind == Kind.DECISION_ASSIGNED:
         return _("%(actors)s vous a confié une décision : « %(title)s »") % values
     if n.kind == Kind.DECISION_OVERDUE:

@@ -44,7 +44,11 @@ def notifications_for(
     far page, does the database filter them all (one more query)."""
     if not policy.has_notifications(user):
         return []
-    newest = _mine(user, unread).select_related("actor", "group").order_by("-created_at", "-id")
+    newest = (
+        _mine(user, unread)
+        .select_related("actor", "group", "meeting")
+        .order_by("-created_at", "-id")
+    )
     wanted = offset + limit
     window = 2 * wanted
     if window <= MAX_CHECKED:
@@ -87,7 +91,7 @@ def get_notification_for(user: User, notification_id: int) -> Notification:
     if not policy.has_notifications(user):
         raise Http404
     found = (
-        Notification.objects.select_related("actor", "group")
+        Notification.objects.select_related("actor", "group", "meeting")
         .filter(recipient=user, pk=notification_id)
         .first()
     )

@@ -239,6 +239,30 @@ def meeting_reminded(meeting, actor, people: Iterable) -> None:
     )
 
 
+def meeting_moved(meeting, actor, what: Iterable[str]) -> None:
+    """A meeting's date, times or place changed (`what`: "when" and/or "place"): its invited
+    participants hear of it, one unread notification per meeting (the sentence shows the
+    meeting's current slot and place)."""
+    detail = ",".join(sorted(set(what)))
+    if not detail:
+        return
+
+    def work() -> None:
+        from accounts.models import User
+        from meetings.policy import participants_filter
+
+        notify(
+            recipients=User.objects.filter(participants_filter(meeting)),
+            kind=Kind.MEETING_CHANGED,
+            actor=actor,
+            target=Target(Kind.MEETING_CHANGED, meeting=meeting),
+            title=meeting.title,
+            detail=detail,
+        )
+
+    _after_commit(work)
+
+
 def decision_assigned(decision, actor) -> None:
     _after_commit(
         lambda: notify(

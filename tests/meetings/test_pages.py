@@ -12,6 +12,7 @@ from icalendar import Calendar
 from meetings import services
 from meetings.models import AgendaItem, CalendarToken, Decision, Invitation, Meeting, Opinion
 from social.models import Comment, Post
+from tests.meetings.test_api import api
 
 pytestmark = pytest.mark.django_db
 
@@ -487,13 +488,17 @@ def test_the_synthesis_page_groups_arguments_and_lists_open_questions(world):
     assert "Questions restées ouvertes" in html
     assert "Quel calendrier ?" in html
     assert "Télécharger en PDF" in html
-    # Who may see the meeting but not the positions (a public group's reader) gets 404.
-    assert (
-        client_as(world.users["staff_outsider"])
-        .get(reverse("meetings:synthesis", args=[world.meetings["public"].pk]))
-        .status_code
-        == 404
-    )
+    # Who may see the meeting but not the positions (a public group's reader) gets 403, on
+    # the page, its PDF and the API alike.
+    reader = world.users["staff_outsider"]
+    public = world.meetings["public"]
+    for url in (
+        reverse("meetings:synthesis", args=[public.pk]),
+        reverse("meetings:synthesis_pdf", args=[public.pk]),
+        f"/api/v1/meetings/{public.pk}/synthesis",
+    ):
+        client = api(reader) if url.startswith("/api/") else client_as(reader)
+        assert client.get(url).status_code == 403, url
 
 
 # --- Decisions register --------------------------------------------------------------------

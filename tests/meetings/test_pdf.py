@@ -109,6 +109,6 @@ def test_a_reader_of_a_public_group_gets_no_pdf_before_the_meeting_closes(world)
     meeting = world.meetings["public"]
     url = reverse("meetings:synthesis_pdf", args=[meeting.pk])
     reader = client_as(world.users["staff_outsider"])
-    assert reader.get(url).status_code == 404
+    assert reader.get(url).status_code == 403  # sees the meeting, not the positions
     services.close_meeting(actor=world.users["owner"], meeting=meeting)
     assert reader.get(url).status_code == 200

@@ -521,6 +521,14 @@ def _pages(things: Things, key: str) -> dict[str, tuple[str, str]]:
     }
 
 
+# The synthesis pages and the meeting whose visibility tells 403 from 404 on them.
+SYNTHESIS_OF = {
+    "synthesis": "meeting",
+    "synthesis_pdf": "meeting",
+    "closed_synthesis": "closed_meeting",
+}
+
+
 @pytest.mark.parametrize("viewer", VIEWERS)
 def test_pages_answer_404_to_those_who_may_not_see(things, viewer):
     user = things.users[viewer]
@@ -537,6 +545,9 @@ def test_pages_answer_404_to_those_who_may_not_see(things, viewer):
                 assert response.status_code == 200, (*case, response.status_code)
             elif viewer == "citizen":
                 assert response.status_code in {403, 404}, (*case, response.status_code)
+            elif name in SYNTHESIS_OF and sees(viewer, SYNTHESIS_OF[name], key):
+                # Who sees the meeting but not the positions is refused (403, as by the API).
+                assert response.status_code == 403, (*case, response.status_code)
             else:
                 assert response.status_code == 404, (*case, response.status_code)
             _check_nothing_leaks(viewer, case, response)
