@@ -1,6 +1,6 @@
-"""API routes of consultations: public reads (no account needed), contributions, supports,
-comments, reports, moderation, request follow-up, « Mes demandes », the visit brief and the
-open-data export.
+"""API routes of consultations: public reads (no account needed), creating and editing a
+consultation (staff), contributions, supports, comments, reports, moderation, request
+follow-up, « Mes demandes », the visit brief and the open-data export.
 
 Thin: each route finds what it acts on through consultations.selectors (404 alike for unknown
 and forbidden) and calls one service, which checks consultations.policy. Public reads accept
@@ -10,7 +10,7 @@ routes (moderation, follow-up) answer 404 to whoever is not agency staff, as for
 
 from typing import Annotated, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Path, Query, Router, Status, UploadedFile
 from ninja.pagination import paginate
 
+from accounts.models import User
 from config.api_auth import WORKSPACE_AUTH, public
 from config.pagination import MAX_LIMIT, Pagination
 from consultations import export, policy, selectors, services
@@ -26,7 +27,10 @@ from consultations.brief import compute_brief
 from consultations.models import Consultation, Contribution, Service
 from consultations.schemas import (
     ConsultationDetailOut,
+    ConsultationIn,
     ConsultationOut,
+    ConsultationPatch,
+    ConsultationSettingsOut,
     ConsultationState,
     ContributionAnswerIn,
     ContributionAnswerOut,
@@ -45,9 +49,12 @@ from consultations.schemas import (
     ContributionSupportOut,
     ModerationDecisionIn,
     ModerationDecisionOut,
+    ModerationDismissIn,
+    ModerationDismissOut,
     ModerationQueueOut,
     VisitBriefOut,
 )
+from consultations.staff_forms import ConsultationForm
 from social.schemas import MAX_ID
 
 router = Router(tags=["consultations"])
@@ -108,6 +115,42 @@ def _internal(request: HttpRequest) -> None:
     """Moderation and follow-up are the agency's: anyone else gets the 404 of an unknown id."""
     if not policy.can_view_internal(request.auth):
         raise Http404
+
+
+def _manager(request: HttpRequest) -> None:
+    """Creating and editing consultations is staff's (as the staff pages): others get a 404."""
+    if not policy.can_manage_consultations(request.auth):
+        raise Http404
+
+
+def _settings(fields: dict) -> dict:
+    """Payload fields for the consultation services: ids become the rows they name (the
+    services check who they are); an unknown id is refused."""
+    unknown = {
+        "officials": (User, _("Élu inconnu.")),
+        "moderators": (User, _("Modérateur inconnu.")),
+        "services": (Service, _("Service inconnu.")),
+    }
+    for field, (model, message) in unknown.items():
+        if field in fields:
+            found = list(model.objects.filter(pk__in=fields[field]))
+            if len(found) != len(set(fields[field])):
+                raise ValidationError({field: message})
+            fields[field] = found
+    return fields
+
+
+def _as_listed(request: HttpRequest, consultation_id: int) -> Consultation:
+    """The consultation as the reads show it (with its counts)."""
+    found = (
+        selectors.consultations_for(request.auth)
+        .prefetch_related("categories", "officials")
+        .filter(pk=consultation_id)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
 
 
 def _detail(request: HttpRequest, contribution: Contribution) -> Contribution:
@@ -174,15 +217,37 @@ def consultations(request: HttpRequest, state: StateFilter = None) -> object:
 
 @router.get("/consultations/{consultation_id}", response=ConsultationDetailOut, **public())
 def consultation(request: HttpRequest, consultation_id: ConsultationId) -> Consultation:
-    found = (
-        selectors.consultations_for(request.auth)
-        .prefetch_related("categories", "officials")
-        .filter(pk=consultation_id)
-        .first()
+    return _as_listed(request, consultation_id)
+
+
+@router.post("/consultations", response={201: ConsultationSettingsOut}, auth=WORKSPACE_AUTH)
+def create_consultation(request: HttpRequest, payload: ConsultationIn) -> Status:
+    """Open a consultation space (staff): the public sees it from `opens_at`. Without
+    `categories`, the city's default ones."""
+    _manager(request)
+    created = services.create_consultation(actor=request.auth, **_settings(payload.dict()))
+    return Status(201, _as_listed(request, created.pk))
+
+
+@router.patch(
+    "/consultations/{consultation_id}", response=ConsultationSettingsOut, auth=WORKSPACE_AUTH
+)
+def update_consultation(
+    request: HttpRequest, consultation_id: ConsultationId, payload: ConsultationPatch
+) -> Consultation:
+    """Change the given settings of a consultation (staff); the others, its slug and its
+    categories stay. All the changes or none."""
+    _manager(request)
+    found = _consultation(request, consultation_id)
+    changes = _settings(payload.dict(exclude_unset=True))
+    if not changes:
+        raise ValidationError(_("Indiquez au moins un réglage à modifier."))
+    services.update_consultation(
+        actor=request.auth,
+        consultation=found,
+        **{**ConsultationForm.initial_for(found), **changes},
     )
-    if found is None:
-        raise Http404
-    return found
+    return _as_listed(request, found.pk)
 
 
 @router.get(
@@ -370,6 +435,34 @@ def moderation_decision(
             reason=reason,
         )
     return Status(201, decision)
+
+
+@router.post(
+    "/moderation/{target_id}/reports/dismiss",
+    response=ModerationDismissOut,
+    auth=WORKSPACE_AUTH,
+)
+def moderation_dismiss(
+    request: HttpRequest, target_id: TargetId, payload: ModerationDismissIn
+) -> dict:
+    """Classify the pending reports on the contribution — or, with `"target": "comment"`, the
+    comment — whose id is in the path as unfounded: they leave the queue, the content stays
+    as it is. Moderators of its consultation (and administrators)."""
+    _internal(request)
+    if payload.target == "comment":
+        comment = selectors.get_comment_for(request.auth, target_id)
+        consultation, on_target = comment.contribution.consultation, {"comment": comment}
+    else:
+        contribution = _contribution(request, target_id)
+        consultation, on_target = contribution.consultation, {"contribution": contribution}
+    if not policy.can_moderate(request.auth, consultation):
+        raise PermissionDenied
+    pending = selectors.moderation_queue(request.auth, consultation=consultation)["reports"]
+    report_ids = list(pending.filter(**on_target).values_list("pk", flat=True))
+    if not report_ids:
+        raise ValidationError(_("Aucun signalement en attente sur ce contenu."))
+    dismissed = services.dismiss_reports(moderator=request.auth, report_ids=report_ids)
+    return {"target": payload.target, "target_id": target_id, "dismissed": dismissed}
 
 
 # --- Follow-up (staff) --------------------------------------------------------------------

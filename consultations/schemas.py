@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
-from pydantic import AfterValidator, StrictBool, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, StrictBool, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from consultations import policy
@@ -27,6 +27,7 @@ from consultations.models import (
     CONTRIBUTION_TITLE_MAX_LENGTH,
     PLACE_MAX_LENGTH,
     REASON_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
     Consultation,
     ConsultationComment,
     Contribution,
@@ -35,6 +36,7 @@ from consultations.models import (
     ModerationDecision,
     Report,
 )
+from consultations.staff_forms import CATEGORY_MAX_LENGTH, MAX_CATEGORIES
 from consultations.text import generalise_place
 from social.schemas import MAX_ID, NO_NUL, SOME_TEXT, _In
 
@@ -46,7 +48,11 @@ ModerationState = Literal["pending", "published", "hidden"]
 ModerationAction = Literal["approve", "hide", "restore"]
 ModerationTarget = Literal["contribution", "comment"]
 HiddenReasonValue = Literal[tuple(HiddenReason.values)]  # type: ignore[valid-type]
+ConsultationModeration = Literal["a_priori", "a_posteriori"]
 SIGNATURE_MAX_LENGTH = 150
+NEIGHBOURHOODS_MAX_LENGTH = 300
+THEME_MAX_LENGTH = 120
+MAX_PEOPLE = 50
 
 
 def _viewer(context: Any):
@@ -115,6 +121,17 @@ OptionalReason = _text(REASON_MAX_LENGTH, gettext_lazy("Le motif"), required=Fal
 AnswerText = _text(ANSWER_MAX_LENGTH, gettext_lazy("La réponse"), required=True)
 Signature = _text(SIGNATURE_MAX_LENGTH, gettext_lazy("La signature"), required=False)
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+ConsultationTitle = _text(TITLE_MAX_LENGTH, gettext_lazy("Le titre"), required=True)
+Neighbourhoods = _text(NEIGHBOURHOODS_MAX_LENGTH, gettext_lazy("Le quartier"), required=True)
+Theme = _text(THEME_MAX_LENGTH, gettext_lazy("Le thème"), required=False)
+Description = _text(BODY_MAX_LENGTH, gettext_lazy("La description"), required=False)
+CategoryName = _text(CATEGORY_MAX_LENGTH, gettext_lazy("La catégorie"), required=True)
+
+
+# Dates of a consultation: moments with a time zone. Their years (2000 to 2099) are checked by
+# the service (400): a pattern in the schema would make valid dates too hard to generate.
+Moment = AwareDatetime
+Day = date
 
 
 # --- Consultations ------------------------------------------------------------------------
@@ -186,6 +203,26 @@ class ConsultationDetailOut(ConsultationOut):
             "can_view_brief": policy.can_view_brief(viewer, obj),
             "can_export": policy.can_export(viewer, obj),
         }
+
+
+class ConsultationSettingsOut(ConsultationDetailOut):
+    """A consultation as its managers (staff) set it."""
+
+    official_ids: list[int] = Field(description="Les élus de la visite (leurs id)")
+    moderator_ids: list[int] = Field(description="Les modérateurs (des agents)")
+    service_ids: list[int] = Field(description="Les services destinataires des demandes")
+
+    @staticmethod
+    def resolve_official_ids(obj: Consultation) -> list[int]:
+        return sorted(o.pk for o in obj.officials.all())
+
+    @staticmethod
+    def resolve_moderator_ids(obj: Consultation) -> list[int]:
+        return sorted(obj.moderators.values_list("pk", flat=True))
+
+    @staticmethod
+    def resolve_service_ids(obj: Consultation) -> list[int]:
+        return sorted(obj.services.values_list("pk", flat=True))
 
 
 class ConsultationRefOut(Schema):
@@ -441,6 +478,12 @@ class ModerationReportOut(Schema):
         return obj.reporter.display_name if obj.reporter_id else ""
 
 
+class ModerationDismissOut(Schema):
+    target: ModerationTarget
+    target_id: int
+    dismissed: int = Field(description="Signalements classés sans suite")
+
+
 class ModerationQueueOut(Schema):
     contributions: list[ModerationContributionOut] = Field(
         description="En attente, les plus anciennes d'abord"
@@ -527,6 +570,51 @@ class VisitBriefOut(Schema):
 
 
 # --- Input --------------------------------------------------------------------------------
+
+
+People = Annotated[list[Id], Field(max_length=MAX_PEOPLE)]
+
+
+class ConsultationIn(_In):
+    title: ConsultationTitle
+    neighbourhoods: Neighbourhoods = Field(description="Séparés par des virgules")
+    opens_at: Moment = Field(description="Ouverture des contributions (avec fuseau horaire)")
+    closes_at: Moment = Field(description="Clôture des contributions, après l'ouverture")
+    theme: Theme = ""
+    description: Description = Field("", description="Markdown simple")
+    visit_date: Day = Field(None, description="La date de la visite (facultative)")
+    moderation: ConsultationModeration = Field(
+        "a_posteriori",
+        description="a_priori : publiée après validation ; a_posteriori : tout de suite",
+    )
+    officials: People = Field([], description="Les élus de la visite (leurs id)")
+    moderators: People = Field([], description="Les modérateurs, des agents (leurs id)")
+    services: People = Field([], description="Les services destinataires (leurs id)")
+    categories: Annotated[list[CategoryName], Field(min_length=1, max_length=MAX_CATEGORIES)] = (
+        Field(None, description="Les catégories (par défaut : celles de la ville)")
+    )
+
+
+class ConsultationPatch(_In):
+    """Only the given fields change; the categories stay."""
+
+    title: ConsultationTitle = None
+    neighbourhoods: Neighbourhoods = None
+    opens_at: Moment = None
+    closes_at: Moment = None
+    theme: Theme = None
+    description: Description = None
+    visit_date: Day | None = Field(None, description="null : pas de visite fixée")
+    moderation: ConsultationModeration = None
+    officials: People = None
+    moderators: People = None
+    services: People = None
+
+
+class ModerationDismissIn(_In):
+    target: ModerationTarget = Field(
+        "contribution", description="Ce que désigne l'{id} du chemin : contribution ou commentaire"
+    )
 
 
 class ContributionIn(_In):

@@ -71,6 +71,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED: frozenset(),
 }
 PHOTO_MAX_SIDE = 2048
+# The years a consultation's dates may fall in.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 PHOTO_PREFIX = "consultations/"
 
 
@@ -174,7 +176,20 @@ def _clean_consultation(
     moderation: str,
     officials: Sequence[User],
     moderators: Sequence[User],
+    visit_date: date | None,
 ) -> dict:
+    for field, day in (
+        ("opens_at", opens_at),
+        ("closes_at", closes_at),
+        ("visit_date", visit_date),
+    ):
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValidationError(
+                {
+                    field: _("Choisissez une date entre %(first)s et %(last)s.")
+                    % {"first": FIRST_YEAR, "last": LAST_YEAR}
+                }
+            )
     title = _clean_line(title, field="title", limit=TITLE_MAX_LENGTH, label=_("Le titre"))
     neighbourhoods = _clean_line(
         neighbourhoods, field="neighbourhoods", limit=300, label=_("Le quartier")
@@ -237,6 +252,7 @@ def create_consultation(
         moderation=moderation,
         officials=officials,
         moderators=moderators,
+        visit_date=visit_date,
     )
     names = list(dict.fromkeys(" ".join(c.split())[:60] for c in categories or DEFAULT_CATEGORIES))
     names = [n for n in names if n]
@@ -284,6 +300,7 @@ def update_consultation(
         moderation=moderation,
         officials=officials,
         moderators=moderators,
+        visit_date=visit_date,
     )
     for name, value in {**fields, "visit_date": visit_date}.items():
         setattr(consultation, name, value)

@@ -181,6 +181,9 @@ CONSULTATION_API: dict[str, str] = {
     "brief": "staff",
     "moderation_queue": "staff",
     "moderation_decision": "staff",
+    "moderation_dismiss": "staff",
+    "create_consultation": "staff",
+    "update_consultation": "staff",
     "triage": "staff",
     "answer": "staff",
 }
