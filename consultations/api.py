@@ -10,7 +10,7 @@ routes (moderation, follow-up) answer 404 to whoever is not agency staff, as for
 
 from typing import Annotated, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -450,18 +450,10 @@ def moderation_dismiss(
     as it is. Moderators of its consultation (and administrators)."""
     _internal(request)
     if payload.target == "comment":
-        comment = selectors.get_comment_for(request.auth, target_id)
-        consultation, on_target = comment.contribution.consultation, {"comment": comment}
+        on_target = {"comment": selectors.get_comment_for(request.auth, target_id)}
     else:
-        contribution = _contribution(request, target_id)
-        consultation, on_target = contribution.consultation, {"contribution": contribution}
-    if not policy.can_moderate(request.auth, consultation):
-        raise PermissionDenied
-    pending = selectors.moderation_queue(request.auth, consultation=consultation)["reports"]
-    report_ids = list(pending.filter(**on_target).values_list("pk", flat=True))
-    if not report_ids:
-        raise ValidationError(_("Aucun signalement en attente sur ce contenu."))
-    dismissed = services.dismiss_reports(moderator=request.auth, report_ids=report_ids)
+        on_target = {"contribution": _contribution(request, target_id)}
+    dismissed = services.dismiss_reports_on(moderator=request.auth, **on_target)
     return {"target": payload.target, "target_id": target_id, "dismissed": dismissed}
 
 

@@ -717,6 +717,21 @@ def dismiss_reports(*, moderator: User, report_ids: Iterable[int]) -> int:
     return Report.objects.filter(pk__in=ids, resolved=False).update(resolved=True)
 
 
+def dismiss_reports_on(
+    *, moderator: User, contribution: Contribution | None = None, comment=None
+) -> int:
+    """Resolve without a decision every pending report on one contribution or one comment;
+    returns how many (none pending: a French error)."""
+    consultation = (contribution or comment.contribution).consultation
+    if not policy.can_moderate(moderator, consultation):
+        raise PermissionDenied
+    on_target = {"comment": comment} if comment is not None else {"contribution": contribution}
+    dismissed = Report.objects.filter(resolved=False, **on_target).update(resolved=True)
+    if not dismissed:
+        raise ValidationError(_("Aucun signalement en attente sur ce contenu."))
+    return dismissed
+
+
 # --- Follow-up -------------------------------------------------------------------------------
 
 

@@ -42,6 +42,19 @@ def consultation_path(world, name: str = "open") -> str:
 # --- Creating -----------------------------------------------------------------------------
 
 
+def assert_refused(response, status: int, field: str, message: str) -> None:
+    """A 400 names the field and says why in French; a 422 (schema) points at the field."""
+    assert response.status_code == status, response.content
+    detail = response.json()
+    if status == 400:
+        assert message in detail["detail"]
+        assert field in detail["errors"]
+    else:
+        assert any(field in error["loc"] for error in detail["detail"])
+        if message:
+            assert any(message in error["msg"] for error in detail["detail"])
+
+
 def test_staff_create_a_consultation_that_the_public_sees_from_its_opening_date(world):
     u = world.users
     response = send(api(u["staff"]), "post", f"{V1}/consultations", new_settings(world))
@@ -136,15 +149,7 @@ def test_bad_consultations_are_refused_in_french_and_nothing_is_written(
         response = send(
             api(world.users["staff"]), "post", f"{V1}/consultations", new_settings(world, **change)
         )
-    assert response.status_code == status, response.content
-    detail = response.json()
-    if status == 400:
-        assert message in detail["detail"]
-        assert field in detail["errors"]
-    else:
-        assert any(field in error["loc"] for error in detail["detail"])
-        if message:
-            assert any(message in error["msg"] for error in detail["detail"])
+    assert_refused(response, status, field, message)
 
 
 # --- Editing ------------------------------------------------------------------------------
@@ -198,15 +203,7 @@ def test_staff_change_only_the_given_settings_and_the_categories_stay(world):
 def test_bad_edits_are_refused_whole_in_french(world, unchanged, change, status, field, message):
     with unchanged():
         response = send(api(world.users["staff"]), "patch", consultation_path(world), change)
-    assert response.status_code == status, response.content
-    detail = response.json()
-    if status == 400:
-        assert message in detail["detail"]
-        assert field in detail["errors"]
-    else:
-        assert any(field in error["loc"] for error in detail["detail"])
-        if message:
-            assert any(message in error["msg"] for error in detail["detail"])
+    assert_refused(response, status, field, message)
 
 
 def test_editing_an_unknown_consultation_is_a_404(world, unchanged):
