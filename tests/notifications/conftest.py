@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from groups.models import Group, Membership
+from meetings import services as meeting_services
+from meetings.models import Meeting
 from notifications.models import Notification
 from tests.consultations.conftest import make_consultation  # noqa: F401 - a fixture
 from tests.factories import GroupFactory, MembershipFactory, OrganisationFactory
@@ -58,6 +60,20 @@ def agency(make_user) -> SimpleNamespace:
 def end_access(group: Group, user: User) -> None:
     Membership.objects.filter(group=group, user=user).update(
         expires_at=timezone.now() - timedelta(minutes=1)
+    )
+
+
+def innovation_committee(agency: SimpleNamespace, participants: list[User]) -> Meeting:
+    """Anne's meeting of the innovation group in three days, with these participants."""
+    start = timezone.now() + timedelta(days=3)
+    return meeting_services.create_meeting(
+        actor=agency.anne,
+        group=agency.innovation,
+        title="Comité innovation",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        place="Salle 2",
+        participants=participants,
     )
 
 

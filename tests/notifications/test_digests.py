@@ -27,6 +27,7 @@ from social import policy as social_policy
 from social import services as social_services
 from social.models import Post
 from tests.factories import MembershipFactory
+from tests.notifications.conftest import innovation_committee
 
 pytestmark = pytest.mark.django_db
 TOMORROW = timezone.localdate() + timedelta(days=1)
@@ -55,16 +56,7 @@ def busy_day(agency):
     a request to join the group he manages, another decision, and posts discussed more or
     less."""
     Membership.objects.filter(group=agency.garage, user=agency.bruno).update(role="manager")
-    start = timezone.now() + timedelta(days=3)
-    meeting = meeting_services.create_meeting(
-        actor=agency.anne,
-        group=agency.innovation,
-        title="Comité innovation",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-        place="Salle 2",
-        participants=[agency.bruno],
-    )
+    meeting = innovation_committee(agency, [agency.bruno])
     first = meeting_services.add_item(actor=agency.anne, meeting=meeting, title="Budget")
     meeting_services.add_item(actor=agency.anne, meeting=meeting, title="Calendrier")
     meeting_services.set_opinion(actor=agency.bruno, item=first, position="pour")

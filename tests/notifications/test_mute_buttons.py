@@ -3,11 +3,9 @@ their state, work without JavaScript (a form POST) and with htmx (the button red
 what they name until unmuted, and answer 404 about what one may not see."""
 
 import re
-from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from django.utils import timezone
 
 from groups.models import Group
 from meetings import services as meeting_services
@@ -15,7 +13,7 @@ from messaging import services as messaging_services
 from notifications.models import Mute, Notification
 from social import services as social_services
 from tests.factories import GroupFactory, MembershipFactory
-from tests.notifications.conftest import notes
+from tests.notifications.conftest import innovation_committee, notes
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
@@ -45,16 +43,7 @@ def unlisted(agency) -> Group:
 
 @pytest.fixture
 def meeting(agency):
-    start = timezone.now() + timedelta(days=3)
-    return meeting_services.create_meeting(
-        actor=agency.anne,
-        group=agency.innovation,
-        title="Comité innovation",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-        place="Salle 2",
-        participants=[agency.bruno, agency.chloe],
-    )
+    return innovation_committee(agency, [agency.bruno, agency.chloe])
 
 
 # --- A post ----------------------------------------------------------------------------------

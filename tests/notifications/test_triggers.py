@@ -17,7 +17,7 @@ from notifications.models import Notification
 from realtime import presence
 from social import services as social_services
 from tests.consultations.conftest import contribute
-from tests.notifications.conftest import notes
+from tests.notifications.conftest import innovation_committee, notes
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
@@ -118,17 +118,8 @@ def test_an_invitation_to_a_group_tells_an_existing_account(agency, committed):
 
 
 def test_meeting_invitation_reminder_and_decision_assigned(agency, committed):
-    start = timezone.now() + timedelta(days=3)
     with committed():
-        meeting = meeting_services.create_meeting(
-            actor=agency.anne,
-            group=agency.innovation,
-            title="Comité innovation",
-            starts_at=start,
-            ends_at=start + timedelta(hours=2),
-            place="Salle 2",
-            participants=[agency.bruno, agency.elise],
-        )
+        meeting = innovation_committee(agency, [agency.bruno, agency.elise])
     assert [n.kind for n in notes(agency.bruno)] == [Kind.MEETING_INVITATION]
     assert [n.kind for n in notes(agency.elise)] == [Kind.MEETING_INVITATION]
     assert notes(agency.anne) == []
